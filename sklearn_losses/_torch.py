@@ -1,0 +1,106 @@
+"""The one door through which torch and skorch enter the package.
+
+Nothing here imports torch at module import time: :func:`require_torch` does it
+on first use and names the ``deep`` extra when it is missing.  Neural
+estimators are plain scikit-learn estimators that *own* a private skorch net
+built inside ``fit`` (composition; raw skorch nets fail most of scikit-learn's
+estimator checks).  :class:`SkorchEstimatorMixin` holds the parts every such
+estimator shares: device resolution, seeding that does not leak into torch's
+global RNG, threads, the progress bar, and float64 predictions.
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = [
+    "require_torch",
+    "resolve_device",
+    "seeded",
+    "SkorchEstimatorMixin",
+]
+
+_INSTALL_HINT = (
+    "This estimator needs PyTorch and skorch. Install them with "
+    "`pip install torch==2.13.0` (a CPU wheel; pick a CUDA build for a GPU) and then "
+    "`pip install 'sklearn-losses[deep]'`."
+)
+
+
+def require_torch():
+    """Import and return ``(torch, skorch)``, or raise an ImportError that says how to get them."""
+    try:
+        import skorch
+        import torch
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError(_INSTALL_HINT) from exc
+    return torch, skorch
+
+
+def resolve_device(device):
+    """Turn ``"auto"`` into ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    torch, _ = require_torch()
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available.")
+    return device
+
+
+def seed_from(random_state):
+    """An int seed drawn from ``random_state`` (``None`` draws a fresh one)."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextmanager
+def seeded(seed, device="cpu"):
+    """Run the block under ``torch.manual_seed(seed)`` without touching the caller's RNG state."""
+    torch, _ = require_torch()
+    devices = []
+    if str(device).startswith("cuda"):
+        devices = [torch.device(device).index or 0]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+class SkorchEstimatorMixin:
+    """Shared machinery of the estimators that own a skorch net in ``net_``.
+
+    A subclass implements ``_make_net(X, y, device)`` returning an unfitted skorch
+    net, and calls :meth:`_fit_net` from its ``fit`` after validating the data.
+    It must define the ``device``, ``verbose`` and ``random_state`` parameters.
+    """
+
+    def _fit_net(self, X, y=None, **fit_params):
+        device = resolve_device(self.device)
+        with seeded(seed_from(self.random_state), device):
+            net = self._make_net(X, y, device)
+            net.fit(X, y, **fit_params)
+        self.net_ = net
+        self.device_ = device
+        return net
+
+    def _callbacks(self, extra=()):
+        """Callbacks of a net: the given ones plus a progress bar when ``verbose``."""
+        _, skorch = require_torch()
+        callbacks = list(extra)
+        if self.verbose:
+            callbacks.append(skorch.callbacks.ProgressBar())
+        return callbacks
+
+    def _forward_numpy(self, X, output=0):
+        """Run the fitted module in eval mode on ``X`` and return output ``output`` as float64."""
+        torch, _ = require_torch()
+        net = self.net_
+        net.module_.eval()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], 4096):
+                batch = torch.as_tensor(X[start : start + 4096], device=net.device)
+                out = net.module_(batch)
+                if isinstance(out, tuple):
+                    out = out[output]
+                outputs.append(out.detach().cpu().numpy())
+        return np.concatenate(outputs).astype(np.float64, copy=False)

@@ -1,0 +1,3 @@
+"""The papers' data-generating processes, all offline."""
+
+__all__ = []

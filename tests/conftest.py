@@ -1,0 +1,29 @@
+"""Test-session settings: one torch thread, a persistent numba cache, a fixed seed."""
+
+import os
+from pathlib import Path
+
+# A persistent cache keeps numba compile time out of repeated CI runs (a fresh
+# clone starts with a cold in-tree __pycache__).  Must be set before numba loads.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "sklearn_losses" / "numba"))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+try:  # Two torch threads on two shared cores run ~40x slower than one (ecosystem notes).
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover
+    pass
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(doctest_namespace):
+    doctest_namespace["np"] = np

@@ -1,0 +1,26 @@
+"""scikit-learn's estimator checks on every public estimator (discovered, not listed)."""
+
+import pytest
+from instance_params import INIT_PARAMS, expected_failed_checks, make_instance
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_losses.utils import all_estimators
+
+ESTIMATORS = [make_instance(cls) for _, cls in all_estimators()]
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_params_table_names_real_estimators():
+    names = {name for name, _ in all_estimators()}
+    assert set(INIT_PARAMS) <= names, set(INIT_PARAMS) - names
+
+
+@pytest.mark.parametrize("name, cls", all_estimators())
+def test_estimator_documented(name, cls):
+    doc = cls.__doc__ or ""
+    for section in ("Parameters", "Attributes", "Examples"):
+        assert section in doc, f"{name} docstring lacks a {section} section"
