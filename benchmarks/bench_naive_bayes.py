@@ -33,7 +33,8 @@ def main(argv=None):
     rows.append(["predict_proba", t_ours, t_theirs, t_ours / t_theirs])
     print_table(
         f"n={args.n}, p={args.p}, K={args.k}: median seconds over {args.repeats} runs",
-        rows, ["step", "ours (s)", "GaussianNB (s)", "ratio ours/theirs"],
+        rows,
+        ["step", "ours (s)", "GaussianNB (s)", "ratio ours/theirs"],
     )
 
 

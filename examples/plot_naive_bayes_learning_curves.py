@@ -32,8 +32,17 @@ X, y = make_gaussian_mixture(100 * n, n, random_state=0)
 X_test, y_test = make_gaussian_mixture(10_000, n, random_state=1)
 sizes = [*range(4, 100 * n, math.ceil(math.log(n))), 100 * n]
 sim = compare_learning_curves(
-    models, X, y, X_test=X_test, y_test=y_test, train_sizes=sizes, n_repeats=3,
-    sampling="uniform", scaler=None, stop_tol=0.01, random_state=0,
+    models,
+    X,
+    y,
+    X_test=X_test,
+    y_test=y_test,
+    train_sizes=sizes,
+    n_repeats=3,
+    sampling="uniform",
+    scaler=None,
+    stop_tol=0.01,
+    random_state=0,
 )
 print("samples to come within 0.01:", sim.samples_to_within(0.01))
 
@@ -41,11 +50,17 @@ print("samples to come within 0.01:", sim.samples_to_within(0.01))
 # Real data: digits, min-max scaled on each training subset (the paper's protocol).
 Xd, yd = load_digits(return_X_y=True)
 real = compare_learning_curves(
-    models, Xd, yd, train_sizes=[10, 20, 50, 100, 200, 500, 1000], n_repeats=3,
+    models,
+    Xd,
+    yd,
+    train_sizes=[10, 20, 50, 100, 200, 500, 1000],
+    n_repeats=3,
     random_state=0,
 )
-print("logistic regression stays below naive Bayes from m =",
-      real.crossover_size("logistic C=1", "naive Bayes"))
+print(
+    "logistic regression stays below naive Bayes from m =",
+    real.crossover_size("logistic C=1", "naive Bayes"),
+)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 sim.plot(axes[0], theory={"naive Bayes": "naive_bayes", "logistic C=1": "logistic"})

@@ -145,9 +145,7 @@ def bayes_error(
     if method != "monte_carlo":
         raise ValueError(f"method must be 'auto', 'exact' or 'monte_carlo', got {method!r}.")
     rng.set_state(state)  # the same covariance as make_gaussian_mixture with this seed
-    X, y = make_gaussian_mixture(
-        n_samples, n_features, n_classes, mode=mode, random_state=rng
-    )
+    X, y = make_gaussian_mixture(n_samples, n_features, n_classes, mode=mode, random_state=rng)
     if n_classes > 2:
         shift = 2.0 ** (n_classes - 3)
         means = (means - shift) / shift

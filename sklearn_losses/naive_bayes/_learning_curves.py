@@ -112,14 +112,24 @@ class LearningCurveComparison:
             keep = np.isfinite(self.mean[i])
             (line,) = ax.plot(sizes[keep], self.mean[i, keep], marker=".", label=name)
             sem = np.nan_to_num(self.sem[i, keep])
-            ax.fill_between(sizes[keep], self.mean[i, keep] - sem, self.mean[i, keep] + sem,
-                            color=line.get_color(), alpha=0.2)
+            ax.fill_between(
+                sizes[keep],
+                self.mean[i, keep] - sem,
+                self.mean[i, keep] + sem,
+                color=line.get_color(),
+                alpha=0.2,
+            )
             if theory and name in theory:
                 excess = self.mean[i, keep] - self.asymptote(name)
                 scale = fit_rate_scale(sizes[keep], excess, self.n_features, theory[name])
                 rate = theoretical_rate(sizes[keep], self.n_features, theory[name], scale)
-                ax.plot(sizes[keep], self.asymptote(name) + rate, ls="--",
-                        color=line.get_color(), label=f"{name}: {theory[name]} rate")
+                ax.plot(
+                    sizes[keep],
+                    self.asymptote(name) + rate,
+                    ls="--",
+                    color=line.get_color(),
+                    label=f"{name}: {theory[name]} rate",
+                )
         ax.set_xscale("log")
         ax.set_xlabel("training size m")
         ax.set_ylabel("test error" if self.scoring == "error" else "test log loss")
@@ -202,8 +212,7 @@ def compare_learning_curves(
     X, y = check_X_y(X, y)
     rng = check_random_state(random_state)
     if X_test is None:
-        X, X_test, y, y_test = train_test_split(X, y, test_size=0.25, stratify=y,
-                                                random_state=rng)
+        X, X_test, y, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=rng)
     elif y_test is None:
         raise ValueError("X_test is given without y_test.")
     X_test = check_array(X_test)
@@ -227,8 +236,17 @@ def compare_learning_curves(
     def evaluate(size_index, active):
         jobs = (
             delayed(_fit_and_score)(
-                [estimators[n] for n in active], X, y, X_test, y_test, sizes[size_index],
-                classes, sampling, scaler, scoring, seeds[size_index, r],
+                [estimators[n] for n in active],
+                X,
+                y,
+                X_test,
+                y_test,
+                sizes[size_index],
+                classes,
+                sampling,
+                scaler,
+                scoring,
+                seeds[size_index, r],
             )
             for r in range(n_repeats)
         )
@@ -249,8 +267,9 @@ def compare_learning_curves(
         if not active:
             break
         evaluate(s, active)
-        active = [n for n in active
-                  if np.mean(scores[names.index(n), s]) > asymptotes[n] + stop_tol]
+        active = [
+            n for n in active if np.mean(scores[names.index(n), s]) > asymptotes[n] + stop_tol
+        ]
     return LearningCurveComparison(sizes, names, scores, scoring, X.shape[1], asymptotes)
 
 
@@ -291,8 +310,9 @@ def draw_subset(y, size, classes, sampling, rng):
     )
 
 
-def _fit_and_score(estimators, X, y, X_test, y_test, size, classes, sampling, scaler,
-                   scoring, seed):
+def _fit_and_score(
+    estimators, X, y, X_test, y_test, size, classes, sampling, scaler, scoring, seed
+):
     rng = np.random.RandomState(seed)
     index = draw_subset(y, size, classes, sampling, rng)
     X_train, X_eval = X[index], X_test

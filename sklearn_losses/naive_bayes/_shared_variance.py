@@ -237,8 +237,7 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
         priors = np.asarray(self.priors, dtype=np.float64)
         if priors.shape != (len(self.classes_),):
             raise ValueError(
-                f"priors has shape {priors.shape}; expected ({len(self.classes_)},), "
-                "one per class."
+                f"priors has shape {priors.shape}; expected ({len(self.classes_)},), one per class."
             )
         if np.any(priors < 0) or not np.isclose(priors.sum(), 1.0):
             raise ValueError("priors must be non-negative and sum to 1.")

@@ -36,8 +36,16 @@ def simulate(n_features, *, n_repeats=5, n_test=10_000, tol=0.01, random_state=0
     sizes = list(range(4, 100 * n_features, math.ceil(math.log(n_features))))
     sizes.append(100 * n_features)
     result = compare_learning_curves(
-        _models(), X, y, X_test=X_test, y_test=y_test, train_sizes=sizes,
-        n_repeats=n_repeats, sampling="uniform", scaler=None, stop_tol=tol,
+        _models(),
+        X,
+        y,
+        X_test=X_test,
+        y_test=y_test,
+        train_sizes=sizes,
+        n_repeats=n_repeats,
+        sampling="uniform",
+        scaler=None,
+        stop_tol=tol,
         random_state=rng,
     )
     return result, result.samples_to_within(tol)
@@ -62,12 +70,20 @@ def run(*, quick=False, out=None, random_state=0):
         curves[n] = result
         for name in MODELS:
             needed[name].append(within[name])
-        table.add_row(n, bayes_error(n)[0], within[MODELS[0]], within[MODELS[1]],
-                      result.asymptote(MODELS[0]), result.asymptote(MODELS[1]))
+        table.add_row(
+            n,
+            bayes_error(n)[0],
+            within[MODELS[0]],
+            within[MODELS[1]],
+            result.asymptote(MODELS[0]),
+            result.asymptote(MODELS[1]),
+        )
     report.tables.append(table)
 
-    growth = Table("Growth of the samples needed with n",
-                   ["model", f"ratio n={n_values[-1]}/n=100", "log-log slope", "reading"])
+    growth = Table(
+        "Growth of the samples needed with n",
+        ["model", f"ratio n={n_values[-1]}/n=100", "log-log slope", "reading"],
+    )
     for name in MODELS:
         m = np.asarray(needed[name], dtype=float)
         slope = growth_exponent(n_values, m)
@@ -78,14 +94,16 @@ def run(*, quick=False, out=None, random_state=0):
 
     digits = _digits_curve(n_repeats=3 if quick else 5, random_state=random_state)
     crossover = digits.crossover_size(MODELS[1], MODELS[0])
-    real = Table("digits (64 features, 10 classes), min-max scaled per subset: test error",
-                 ["m", *MODELS])
+    real = Table(
+        "digits (64 features, 10 classes), min-max scaled per subset: test error", ["m", *MODELS]
+    )
     for j, m in enumerate(digits.train_sizes):
         real.add_row(int(m), *(float(digits.mean[i, j]) for i in range(len(MODELS))))
     report.tables.append(real)
     report.notes.append(
         f"digits: logistic regression stays below naive Bayes from m = {crossover}"
-        if crossover else "digits: no crossover within the sizes tried"
+        if crossover
+        else "digits: no crossover within the sizes tried"
     )
     report.results["digits_crossover"] = crossover
     report.results["digits"] = digits
@@ -97,7 +115,12 @@ def _digits_curve(n_repeats, random_state):
     X, y = load_digits(return_X_y=True)
     sizes = [10, 20, 40, 70, 100, 200, 400, 700, 1000, 1347]
     return compare_learning_curves(
-        _models(), X, y, train_sizes=sizes, n_repeats=n_repeats, scaler="minmax",
+        _models(),
+        X,
+        y,
+        train_sizes=sizes,
+        n_repeats=n_repeats,
+        scaler="minmax",
         random_state=random_state,
     )
 

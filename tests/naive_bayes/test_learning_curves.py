@@ -49,8 +49,15 @@ def test_estimators_see_identical_subsets_and_scaler_is_fit_on_subset():
     X, y = load_iris(return_X_y=True)
     RecordingClassifier.log = []
     compare_learning_curves(
-        {"a": RecordingClassifier(), "b": RecordingClassifier()}, X, y,
-        X_test=X, y_test=y, train_sizes=[12], n_repeats=2, scaler="minmax", random_state=0,
+        {"a": RecordingClassifier(), "b": RecordingClassifier()},
+        X,
+        y,
+        X_test=X,
+        y_test=y,
+        train_sizes=[12],
+        n_repeats=2,
+        scaler="minmax",
+        random_state=0,
     )
     (a1, ya1), (b1, yb1), (a2, _), _ = RecordingClassifier.log
     np.testing.assert_array_equal(a1, b1)
@@ -65,24 +72,32 @@ def test_identical_estimators_score_identically_and_seed_is_reproducible():
     X, y = load_iris(return_X_y=True)
     est = {"nb1": SharedVarianceGaussianNB(), "nb2": SharedVarianceGaussianNB()}
     one = compare_learning_curves(est, X, y, train_sizes=[6, 20], n_repeats=3, random_state=4)
-    two = compare_learning_curves(est, X, y, train_sizes=[6, 20], n_repeats=3, random_state=4,
-                                  n_jobs=2)
+    two = compare_learning_curves(
+        est, X, y, train_sizes=[6, 20], n_repeats=3, random_state=4, n_jobs=2
+    )
     np.testing.assert_array_equal(one.scores[0], one.scores[1])
     np.testing.assert_array_equal(one.scores, two.scores)
 
 
 def test_log_loss_scoring_and_chance_level():
     X, y = load_iris(return_X_y=True)
-    res = compare_learning_curves({"dummy": DummyClassifier(strategy="prior")}, X, y,
-                                  train_sizes=[30], n_repeats=2, scoring="log_loss",
-                                  random_state=0)
+    res = compare_learning_curves(
+        {"dummy": DummyClassifier(strategy="prior")},
+        X,
+        y,
+        train_sizes=[30],
+        n_repeats=2,
+        scoring="log_loss",
+        random_state=0,
+    )
     assert res.scores[0, 0, 0] == pytest.approx(np.log(3), abs=0.05)
 
 
 def _result(mean_a, mean_b):
     scores = np.stack([np.array(mean_a)[:, None], np.array(mean_b)[:, None]])
-    return LearningCurveComparison(np.array([10, 20, 40, 80]), ["a", "b"],
-                                   np.repeat(scores, 2, axis=2), "error", 50)
+    return LearningCurveComparison(
+        np.array([10, 20, 40, 80]), ["a", "b"], np.repeat(scores, 2, axis=2), "error", 50
+    )
 
 
 def test_samples_to_within_and_crossover():
@@ -98,7 +113,11 @@ def test_stop_tol_stops_each_estimator_at_its_own_size():
     X, y = load_iris(return_X_y=True)
     res = compare_learning_curves(
         {"nb": SharedVarianceGaussianNB(), "lr": LogisticRegression(max_iter=500)},
-        X, y, train_sizes=[3, 6, 12, 24, 48, 96, 112], n_repeats=2, stop_tol=0.05,
+        X,
+        y,
+        train_sizes=[3, 6, 12, 24, 48, 96, 112],
+        n_repeats=2,
+        stop_tol=0.05,
         random_state=0,
     )
     within = res.samples_to_within(0.05)
@@ -111,12 +130,14 @@ def test_stop_tol_stops_each_estimator_at_its_own_size():
 
 def test_rates_and_scale_fit():
     sizes = np.array([10, 100, 1000])
-    np.testing.assert_allclose(theoretical_rate(sizes, 100, "naive_bayes"),
-                               np.sqrt(np.log(100) / sizes))
+    np.testing.assert_allclose(
+        theoretical_rate(sizes, 100, "naive_bayes"), np.sqrt(np.log(100) / sizes)
+    )
     lr = theoretical_rate(sizes, 100, "logistic")
     np.testing.assert_allclose(lr, np.sqrt(100 / sizes))
-    assert fit_rate_scale(sizes, 0.2 * lr + [0.01, -0.01, 0.0], 100, "logistic") == \
-        pytest.approx(0.2, abs=0.01)
+    assert fit_rate_scale(sizes, 0.2 * lr + [0.01, -0.01, 0.0], 100, "logistic") == pytest.approx(
+        0.2, abs=0.01
+    )
     with pytest.raises(ValueError, match="kind"):
         theoretical_rate(sizes, 10, "svm")
 

@@ -65,7 +65,7 @@ def test_assumption_diagnostics_against_direct_computation():
     # log p(x|1) - log p(x|0) for x from class 1, averaged per dimension, by hand
     mu0, mu1 = X[y == 0].mean(0), X[y == 1].mean(0)
     x1 = X[y == 1]
-    gap = ((-(x1 - mu1) ** 2 + (x1 - mu0) ** 2) / (2 * d.pooled_var)).sum(1)
+    gap = ((-((x1 - mu1) ** 2) + (x1 - mu0) ** 2) / (2 * d.pooled_var)).sum(1)
     assert d.gap_mean[1, 0, 1] == pytest.approx(gap.mean() / 8, rel=1e-6)
     assert d.gap_var[1, 0, 1] == pytest.approx(gap.var() / 8, rel=1e-6)
     np.testing.assert_allclose(d.gap_mean[0, 1], -d.gap_mean[1, 0])

@@ -23,9 +23,9 @@ def diagonal_lda_by_hand(X, y, w, eps):
     counts = np.array(counts)
     prior = counts / counts.sum()
     pooled = sum(p * v for p, v in zip(prior, variances)) + eps
-    jll = np.column_stack([
-        np.log(p) - 0.5 * np.sum((X - mu) ** 2 / pooled, axis=1) for p, mu in zip(prior, means)
-    ])
+    jll = np.column_stack(
+        [np.log(p) - 0.5 * np.sum((X - mu) ** 2 / pooled, axis=1) for p, mu in zip(prior, means)]
+    )
     return jll + 0.5 * np.sum(X**2 / pooled, axis=1, keepdims=True)  # drop the shared term
 
 
@@ -43,8 +43,9 @@ def test_equals_diagonal_lda_by_hand(n_classes, weighted, rng):
     else:
         np.testing.assert_allclose(decision, expected, atol=1e-10)
     proba = np.exp(expected - expected.max(axis=1, keepdims=True))
-    np.testing.assert_allclose(clf.predict_proba(X), proba / proba.sum(1, keepdims=True),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), proba / proba.sum(1, keepdims=True), atol=1e-12
+    )
     np.testing.assert_array_equal(clf.predict(X), np.argmax(expected, axis=1))
 
 
@@ -62,8 +63,9 @@ def test_partial_fit_over_chunks_equals_fit(smoothing, as_sparse, rng):
     for chunk in np.array_split(np.arange(len(y)), 7):
         online.partial_fit(Xs[chunk], y[chunk], classes=[0, 1, 2], sample_weight=w[chunk])
     for attr in ("theta_", "var_", "pooled_var_", "coef_", "intercept_", "class_count_"):
-        np.testing.assert_allclose(getattr(online, attr), getattr(full, attr), rtol=1e-9,
-                                   atol=1e-9, err_msg=attr)
+        np.testing.assert_allclose(
+            getattr(online, attr), getattr(full, attr), rtol=1e-9, atol=1e-9, err_msg=attr
+        )
 
 
 def test_integer_weights_equal_repeated_rows(rng):
@@ -111,8 +113,9 @@ def test_priors_shift_intercepts_only():
     free = SharedVarianceGaussianNB().fit(X, y)
     fixed = SharedVarianceGaussianNB(priors=[0.6, 0.3, 0.1]).fit(X, y)
     np.testing.assert_allclose(free.coef_, fixed.coef_)
-    np.testing.assert_allclose(fixed.intercept_ - free.intercept_,
-                               np.log([0.6, 0.3, 0.1]) - np.log(1 / 3))
+    np.testing.assert_allclose(
+        fixed.intercept_ - free.intercept_, np.log([0.6, 0.3, 0.1]) - np.log(1 / 3)
+    )
 
 
 def test_zero_variance_feature_is_finite():

@@ -1,0 +1,89 @@
+"""The simulation settings of Faletto & Bien (ICML 2023)."""
+
+import numpy as np
+from scipy.special import expit
+from sklearn.utils import check_random_state
+
+__all__ = ["make_presto_data"]
+
+
+def make_presto_data(
+    n_samples=2500,
+    n_features=10,
+    *,
+    intercepts=(0.0, 3.5, 5.5),
+    setting="sparse",
+    sparsity=0.5,
+    effect=0.5,
+    random_state=None,
+):
+    """Ordinal data with a rare top class and slopes that drift between thresholds.
+
+    ``x ~ U(-1, 1)^p`` and ``P(y <= k | x) = sigmoid(intercepts[k] + x @ beta_k)``
+    with ``beta_k = psi_1 + ... + psi_k``.  ``"sparse"``: each entry of
+    ``psi_1`` is ``effect`` with probability ``sparsity`` (else 0) and each entry
+    of ``psi_k`` (k >= 2) is ``+-effect`` with probability ``sparsity``.
+    ``"dense"``: every entry of every ``psi_k`` is ``U(-effect, effect)``.  With
+    the defaults (the paper's Section 4.1) the top class has about 0.7% of the
+    samples.
+
+    Parameters
+    ----------
+    n_samples : int, default=2500
+        Number of samples.
+    n_features : int, default=10
+        Number of features.
+    intercepts : sequence of float, default=(0.0, 3.5, 5.5)
+        Increasing intercepts; ``len(intercepts) + 1`` classes.
+    setting : {"sparse", "dense"}, default="sparse"
+        How the slope increments are drawn.
+    sparsity : float, default=0.5
+        Probability that an increment is non-zero (sparse setting).
+    effect : float, default=0.5
+        Size of the increments.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Classes 0..K-1.
+    proba : ndarray of shape (n_samples, K)
+        True class probabilities (rows with crossing true predictors are
+        redrawn, so every probability is positive).
+
+    Examples
+    --------
+    >>> from sklearn_losses.datasets import make_presto_data
+    >>> X, y, proba = make_presto_data(random_state=0)
+    >>> X.shape, proba.shape
+    ((2500, 10), (2500, 4))
+    """
+    rng = check_random_state(random_state)
+    intercepts = np.asarray(intercepts, dtype=np.float64)
+    if intercepts.ndim != 1 or intercepts.size < 1 or np.any(np.diff(intercepts) <= 0):
+        raise ValueError("intercepts must be a non-empty increasing sequence.")
+    if setting not in ("sparse", "dense"):
+        raise ValueError(f"setting must be 'sparse' or 'dense', got {setting!r}.")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparsity must lie in [0, 1], got {sparsity}.")
+    n_thresholds = intercepts.size
+    if setting == "sparse":
+        psi = np.where(rng.uniform(size=(n_features, n_thresholds)) < sparsity, effect, 0.0)
+        signs = rng.choice([-1.0, 1.0], size=(n_features, n_thresholds))
+        psi[:, 1:] *= signs[:, 1:]
+    else:
+        psi = rng.uniform(-effect, effect, size=(n_features, n_thresholds))
+    B = np.cumsum(psi, axis=1)
+    X = np.empty((0, n_features))
+    while X.shape[0] < n_samples:  # keep only rows whose true predictors are ordered
+        draw = rng.uniform(-1.0, 1.0, size=(n_samples, n_features))
+        eta = draw @ B + intercepts
+        X = np.vstack([X, draw[np.all(np.diff(eta, axis=1) > 0, axis=1)]])
+    X = X[:n_samples]
+    cumulative = expit(X @ B + intercepts)
+    proba = np.diff(np.column_stack([np.zeros(n_samples), cumulative, np.ones(n_samples)]), axis=1)
+    u = rng.uniform(size=n_samples)
+    y = (u[:, None] > np.cumsum(proba, axis=1)[:, :-1]).sum(axis=1)
+    return X, y, proba

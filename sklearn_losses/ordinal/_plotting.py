@@ -1,0 +1,41 @@
+"""Plots of a fitted PRESTO path (matplotlib is an optional dependency)."""
+
+__all__ = ["plot_coefficient_path"]
+
+
+def plot_coefficient_path(model, ax=None, threshold=-1):
+    """Draw the slope differences of the last threshold along the path of a fitted CV model.
+
+    The differences ``beta_K - beta_{K-1}`` are what PRESTO shrinks: they are zero
+    at large alpha (proportional odds) and leave zero where the rare class needs
+    its own slope.  The chosen ``alpha_`` is marked.
+
+    Parameters
+    ----------
+    model : PRESTOClassifierCV
+        A fitted model.
+    ax : matplotlib Axes, default=None
+        Where to draw.
+    threshold : int, default=-1
+        Which threshold's difference to the previous one is drawn.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    path = model.coef_path_
+    k = threshold % path.shape[2]
+    diffs = path[:, :, k] - path[:, :, k - 1] if k > 0 else path[:, :, 0]
+    ax.plot(model.alphas_, diffs)
+    ax.axvline(model.alpha_, color="k", ls="--", lw=1, label=f"alpha_ = {model.alpha_:.2g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("alpha")
+    ax.set_ylabel(f"beta_{k + 1} - beta_{k}" if k > 0 else "beta_1")
+    ax.set_title("PRESTO path: slope differences of the rare threshold")
+    ax.legend()
+    ax.invert_xaxis()
+    return ax

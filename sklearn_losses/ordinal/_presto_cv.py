@@ -1,0 +1,217 @@
+"""PRESTO with its regularisation path and the paper's cross-validation rule."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import _fit_context
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import CumulativeLinkClassifier, probabilities_from_predictors
+from ._presto import PRESTOClassifier, PrestoProblem
+from ._solver import psi_to_slopes
+
+__all__ = ["PRESTOClassifierCV"]
+
+
+class PRESTOClassifierCV(CumulativeLinkClassifier):
+    """PRESTO with ``alpha`` chosen by K-fold cross-validation along the regularisation path.
+
+    The path runs from ``alpha_max`` (every penalised slope increment zero) down
+    to ``alpha_min_ratio * alpha_max`` on a log scale, each fit warm-started from
+    the previous one.  Every fold fits the whole path and scores the held-out
+    rows; the chosen ``alpha_`` is the **largest** alpha whose mean CV score is
+    minimal (the rule of Faletto & Bien), and the model is refitted on all data.
+
+    Read more in the :doc:`User Guide </user_guide/ordinal>`.
+
+    Parameters
+    ----------
+    alphas : int or array-like, default=20
+        Number of alphas on the automatic path, or the alphas themselves.
+    alpha_min_ratio : float, default=0.01
+        Smallest alpha of the automatic path, relative to ``alpha_max``.
+    cv : int, cross-validation generator or iterable, default=5
+        Folds; an int gives :class:`~sklearn.model_selection.StratifiedKFold`.
+        A class missing from a training fold gets probability 0 on that fold.
+    scoring : {"brier", "log_loss"}, default="brier"
+        Held-out score to minimise: the multi-class Brier score
+        ``sum_k (1{y = k} - p_k)^2`` (the paper) or the log loss.
+    n_jobs : int, default=None
+        Folds fitted in parallel through joblib.
+    penalize_first, standardize, crossing, link, categories, tol, max_iter, enforce_order
+        As in :class:`PRESTOClassifier`.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen alpha.
+    alphas_ : ndarray of shape (n_alphas,)
+        The path, decreasing.
+    cv_scores_ : ndarray of shape (n_alphas, n_folds)
+        Held-out score of each alpha on each fold.
+    best_index_ : int
+        Index of ``alpha_`` in ``alphas_``.
+    coef_path_ : ndarray of shape (n_alphas, n_features, n_classes - 1)
+        Coefficients of the full-data path (original scale).
+    intercept_path_ : ndarray of shape (n_alphas, n_classes - 1)
+        Intercepts of the full-data path.
+    classes_ : ndarray of shape (n_classes,)
+        Classes in order.
+    coef_ : ndarray of shape (n_features, n_classes - 1)
+        Coefficients at ``alpha_``.
+    intercept_ : ndarray of shape (n_classes - 1,)
+        Intercepts at ``alpha_``.
+    n_iter_ : int
+        Solver iterations of the full-data path, summed.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    PRESTOClassifier : one fit at a given alpha.
+
+    Examples
+    --------
+    >>> from sklearn_losses.datasets import make_presto_data
+    >>> from sklearn_losses.ordinal import PRESTOClassifierCV
+    >>> X, y, _ = make_presto_data(n_samples=1000, random_state=0)
+    >>> clf = PRESTOClassifierCV(alphas=10, cv=3).fit(X, y)
+    >>> clf.cv_scores_.shape, clf.coef_path_.shape
+    ((10, 3), (10, 10, 3))
+    >>> bool(clf.alpha_ in clf.alphas_)
+    True
+    """
+
+    _parameter_constraints = {
+        **PRESTOClassifier._parameter_constraints,
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "alpha_min_ratio": [Interval(Real, 0, 1, closed="neither")],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions({"brier", "log_loss"})],
+        "n_jobs": [Integral, None],
+    }
+    _parameter_constraints.pop("alpha")
+    _parameter_constraints.pop("warm_start")
+
+    def __init__(
+        self,
+        alphas=20,
+        *,
+        alpha_min_ratio=0.01,
+        cv=5,
+        scoring="brier",
+        n_jobs=None,
+        penalize_first=True,
+        standardize=True,
+        crossing="sort",
+        link="logit",
+        categories=None,
+        tol=1e-6,
+        max_iter=10000,
+        enforce_order=False,
+    ):
+        self.alphas = alphas
+        self.alpha_min_ratio = alpha_min_ratio
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.penalize_first = penalize_first
+        self.standardize = standardize
+        self.crossing = crossing
+        self.link = link
+        self.categories = categories
+        self.enforce_order = enforce_order
+        self.tol = tol
+        self.max_iter = max_iter
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the path on every fold, choose ``alpha_`` and refit on all data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Ordinal labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, used in the fits and in the CV scores.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, codes, weight = self._validate_training_data(X, y, sample_weight)
+        n_classes = len(self.classes_)
+        Xs, mean, scale = self._standardize(X, weight)
+        full = PrestoProblem(
+            Xs, codes, weight, n_classes, self.link, self.penalize_first, self.enforce_order
+        )
+        if isinstance(self.alphas, Integral):
+            alpha_max, _ = full.alpha_max()
+            alphas = np.geomspace(alpha_max, alpha_max * self.alpha_min_ratio, self.alphas)
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1]
+            if alphas.ndim != 1 or alphas.size == 0 or np.any(alphas < 0):
+                raise ValueError("alphas must be a positive int or a 1-D array of alphas >= 0.")
+        folds = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
+        scores = Parallel(n_jobs=self.n_jobs)(
+            delayed(_score_fold_path)(self, X, codes, weight, train, test, alphas, n_classes)
+            for train, test in folds
+        )
+        self.alphas_ = alphas
+        self.cv_scores_ = np.column_stack(scores)
+        mean_scores = self.cv_scores_.mean(axis=1)
+        self.best_index_ = int(np.flatnonzero(mean_scores <= mean_scores.min())[0])
+        self.alpha_ = float(alphas[self.best_index_])
+
+        coefs, intercepts, self.n_iter_ = [], [], 0
+        state = None
+        for alpha in alphas:
+            a, psi, n_iter, *_ = full.solve(alpha, state, self.tol, self.max_iter)
+            state = (a, psi)
+            self.n_iter_ += n_iter
+            self._set_original_scale(a, psi_to_slopes(psi), mean, scale)
+            coefs.append(self.coef_)
+            intercepts.append(self.intercept_)
+        self.coef_path_ = np.stack(coefs)
+        self.intercept_path_ = np.stack(intercepts)
+        self.coef_ = self.coef_path_[self.best_index_]
+        self.intercept_ = self.intercept_path_[self.best_index_]
+        return self
+
+
+def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes):
+    """Held-out score of every alpha, fitting the path on the training fold."""
+    present = np.unique(codes[train])
+    if present.size < 2:
+        raise ValueError("A training fold holds a single class; use fewer folds.")
+    local = np.searchsorted(present, codes[train])
+    Xs, mean, scale = est._standardize(X[train], weight[train])
+    problem = PrestoProblem(
+        Xs, local, weight[train], present.size, est.link, est.penalize_first, est.enforce_order
+    )
+    X_test = (X[test] - mean) / scale
+    onehot = np.eye(n_classes)[codes[test]]
+    w_test = weight[test]
+    scores, state = [], None
+    for alpha in alphas:
+        a, psi, *_ = problem.solve(alpha, state, est.tol, est.max_iter)
+        state = (a, psi)
+        proba = np.zeros((len(test), n_classes))
+        proba[:, present] = probabilities_from_predictors(
+            X_test @ psi_to_slopes(psi) + a,
+            est.link,
+            "sort" if est.crossing == "raise" else est.crossing,
+        )
+        if est.scoring == "brier":
+            per_row = np.sum((onehot - proba) ** 2, axis=1)
+        else:
+            per_row = -np.log(np.clip(proba[np.arange(len(test)), codes[test]], 1e-15, None))
+        scores.append(float(w_test @ per_row / w_test.sum()))
+    return np.asarray(scores)

@@ -1,0 +1,168 @@
+"""Labels, weights, crossings, the CV path, bad input and scikit-learn integration."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, PredefinedSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_losses.datasets import make_presto_data
+from sklearn_losses.ordinal import PRESTOClassifier, PRESTOClassifierCV, ProportionalOddsClassifier
+
+ESTIMATORS = [
+    ProportionalOddsClassifier(),
+    PRESTOClassifier(alpha=0.003),
+    PRESTOClassifierCV(alphas=6, cv=3),
+]
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, _ = make_presto_data(n_samples=800, intercepts=(-1.0, 1.0, 3.0), random_state=2)
+    return X, y
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_probabilities_are_valid_and_labels_keep_their_order(est, data):
+    X, y = data
+    labels = np.array([1, 2, 5, 9])[y]
+    fitted = est.fit(X, labels)
+    np.testing.assert_array_equal(fitted.classes_, [1, 2, 5, 9])
+    proba = fitted.predict_proba(X)
+    assert proba.min() >= 0 and np.allclose(proba.sum(axis=1), 1)
+    assert set(fitted.predict(X)) <= {1, 2, 5, 9}
+    coded = type(est)(**est.get_params()).fit(X, y)
+    np.testing.assert_allclose(coded.predict_proba(X), proba, atol=1e-10)
+
+
+def test_string_labels_follow_categories_order(data):
+    X, y = data
+    names = np.array(["low", "medium", "high", "extreme"])
+    model = PRESTOClassifier(alpha=0.003, categories=list(names)).fit(X, names[y])
+    np.testing.assert_array_equal(model.classes_, names)
+    reference = PRESTOClassifier(alpha=0.003).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-10)
+    with pytest.raises(ValueError, match="not in categories"):
+        PRESTOClassifier(categories=["low", "medium"]).fit(X, names[y])
+    with pytest.raises(ValueError, match="do not occur in y"):
+        PRESTOClassifier(categories=[*names, "none"]).fit(X, names[y])
+
+
+@pytest.mark.parametrize("est", ESTIMATORS[:2], ids=lambda e: type(e).__name__)
+def test_integer_weights_equal_repeated_rows(est, data, rng):
+    X, y = data
+    w = rng.integers(0, 3, size=len(y))
+    weighted = (
+        type(est)(**est.get_params())
+        .set_params(tol=1e-9 if isinstance(est, ProportionalOddsClassifier) else 1e-7)
+        .fit(X, y, sample_weight=w)
+    )
+    repeated = type(est)(**weighted.get_params()).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-6)
+
+
+def test_crossing_handling_out_of_sample():
+    X, y, _ = make_presto_data(n_samples=600, random_state=0)
+    model = PRESTOClassifier(alpha=0.0, max_iter=20_000, tol=1e-5, enforce_order=True).fit(X, y)
+    assert not model.crossings(X).any()  # training predictors never cross
+    far = X * 60
+    crossed = model.crossings(far)
+    assert crossed.any()
+    for crossing in ("sort", "clip"):
+        proba = model.set_params(crossing=crossing).predict_proba(far)
+        assert proba.min() >= 0 and np.allclose(proba.sum(axis=1), 1)
+    # sort = monotone rearrangement of the predictors
+    eta = np.sort(model.linear_predictor(far[crossed][:1]), axis=1)
+    cum = 1 / (1 + np.exp(-eta[0]))
+    expected = np.diff(np.r_[0, cum, 1])
+    np.testing.assert_allclose(
+        model.set_params(crossing="sort").predict_proba(far[crossed][:1])[0], expected, atol=1e-12
+    )
+    with pytest.raises(ValueError, match="crossing cumulative probabilities"):
+        model.set_params(crossing="raise").predict_proba(far)
+
+
+def test_decision_function_agrees_with_predict(data):
+    X, y = data
+    model = PRESTOClassifier(alpha=0.003).fit(X, y)
+    np.testing.assert_array_equal(np.argmax(model.decision_function(X), axis=1), model.predict(X))
+    binary = PRESTOClassifier(alpha=0.003).fit(X, (y > 0).astype(int))
+    np.testing.assert_array_equal((binary.decision_function(X) > 0).astype(int), binary.predict(X))
+    np.testing.assert_allclose(binary.decision_function(X), -binary.linear_predictor(X)[:, 0])
+
+
+def test_warm_start_reaches_the_same_solution_faster(data):
+    X, y = data
+    cold = PRESTOClassifier(alpha=0.002, tol=1e-7).fit(X, y)
+    warm = PRESTOClassifier(alpha=0.0021, tol=1e-7, warm_start=True).fit(X, y)
+    warm.set_params(alpha=0.002).fit(X, y)
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-5)
+    assert warm.n_iter_ < cold.n_iter_
+
+
+def test_cv_path_and_selection_rule(data):
+    X, y = data
+    cv = PRESTOClassifierCV(alphas=8, cv=4).fit(X, y)
+    assert np.all(np.diff(cv.alphas_) < 0)
+    assert cv.cv_scores_.shape == (8, 4)
+    mean = cv.cv_scores_.mean(axis=1)
+    assert cv.best_index_ == np.flatnonzero(mean == mean.min())[0]  # the largest alpha at min
+    # the first path point is alpha_max: every penalised increment is zero there
+    np.testing.assert_array_equal(cv.coef_path_[0], 0)
+    assert np.count_nonzero(cv.coef_path_[-1]) > 0
+    single = PRESTOClassifier(alpha=cv.alpha_, tol=cv.tol).fit(X, y)
+    np.testing.assert_allclose(cv.coef_, single.coef_, atol=1e-4)
+
+
+def test_cv_handles_a_class_missing_from_a_training_fold(data):
+    X, y = data
+    fold = np.where(np.arange(len(y)) % 2 == 0, 0, 1)
+    fold[y == 3] = 0  # the top class only ever appears in test fold 0
+    cv = PRESTOClassifierCV(alphas=4, cv=PredefinedSplit(fold)).fit(X, y)
+    assert np.all(np.isfinite(cv.cv_scores_))
+    assert cv.predict_proba(X).shape[1] == 4
+
+
+def test_pipeline_and_grid_search(data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), PRESTOClassifier())
+    search = GridSearchCV(
+        pipe, {"prestoclassifier__alpha": [0.001, 0.01]}, cv=3, scoring="neg_log_loss"
+    ).fit(X, y)
+    assert search.best_params_["prestoclassifier__alpha"] in (0.001, 0.01)
+    po = GridSearchCV(ProportionalOddsClassifier(), {"link": ["logit", "probit"]}, cv=3).fit(X, y)
+    assert po.best_score_ > 0.4
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda e, X, y: e.fit(X, np.zeros_like(y)), "at least 2 classes"),
+        (lambda e, X, y: e.fit(np.where(X > 0.9, np.nan, X), y), "NaN"),
+        (lambda e, X, y: e.fit(np.where(X > 0.9, np.inf, X), y), "infinity"),
+        (lambda e, X, y: e.fit(X[:, 0], y), "2D array"),
+        (lambda e, X, y: e.fit(X, y[:-1]), "inconsistent numbers of samples"),
+        (lambda e, X, y: e.fit(X, y, sample_weight=-np.ones(len(y))), "(?i)negative"),
+        (lambda e, X, y: e.set_params(alpha=-1.0).fit(X, y), "alpha"),
+        (lambda e, X, y: e.set_params(link="tanh").fit(X, y), "link"),
+    ],
+)
+def test_bad_input_is_a_clear_value_error(call, match, data):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        call(PRESTOClassifier(), X, y)
+
+
+def test_convergence_warning_when_stopped_early(data):
+    X, y = data
+    with pytest.warns(Warning, match="KKT violation"):
+        PRESTOClassifier(alpha=0.001, max_iter=2).fit(X, y)
+
+
+def test_ordinal_family_does_not_warn_on_normal_fits(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PRESTOClassifierCV(alphas=5, cv=3).fit(X, y).predict_proba(X)

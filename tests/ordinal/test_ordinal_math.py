@@ -1,0 +1,238 @@
+"""PRESTO and proportional odds against independent routes."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+from scipy.special import expit
+from scipy.stats import norm
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_losses.datasets import make_presto_data
+from sklearn_losses.ordinal import PRESTOClassifier, ProportionalOddsClassifier
+from sklearn_losses.ordinal._kernels import LINKS, nll_and_gradient
+
+CDFS = {
+    "logit": expit,
+    "probit": norm.cdf,
+    "cloglog": lambda x: 1 - np.exp(-np.exp(x)),
+}
+
+
+def nll_numpy(intercepts, B, X, y, link, weight=None):
+    """Mean NLL of the non-parallel cumulative model, straight from its definition."""
+    eta = X @ B + intercepts
+    cum = np.column_stack([np.zeros(len(y)), CDFS[link](eta), np.ones(len(y))])
+    p = cum[np.arange(len(y)), y + 1] - cum[np.arange(len(y)), y]
+    weight = np.ones(len(y)) if weight is None else weight
+    return -(weight @ np.log(p)) / weight.sum()
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, _ = make_presto_data(n_samples=600, random_state=3)
+    return X, y
+
+
+@pytest.mark.parametrize("link", sorted(LINKS))
+def test_kernel_gradient_matches_finite_differences(link, rng):
+    X, y, _ = make_presto_data(n_samples=50, n_features=3, random_state=0)
+    E = np.sort(rng.normal(size=(50, 3)) * 2, axis=1) + [0, 1, 2]
+    w = rng.uniform(0.5, 2, size=50)
+    G = np.empty_like(E)
+    value = nll_and_gradient(E, y.astype(np.int64), w, LINKS[link], G)
+    h = 1e-6
+    for i, k in [(0, 0), (3, 1), (7, 2), (11, 0), (20, 2)]:
+        Ep = E.copy()
+        Ep[i, k] += h
+        Em = E.copy()
+        Em[i, k] -= h
+        fd = nll_and_gradient(
+            Ep, y.astype(np.int64), w, LINKS[link], np.empty_like(E)
+        ) - nll_and_gradient(Em, y.astype(np.int64), w, LINKS[link], np.empty_like(E))
+        assert G[i, k] == pytest.approx(fd / (2 * h), rel=1e-5, abs=1e-8)
+    eta_loss = -(
+        w
+        @ np.log(
+            np.diff(np.column_stack([np.zeros(50), CDFS[link](E), np.ones(50)]), axis=1)[
+                np.arange(50), y
+            ]
+        )
+    )
+    assert value == pytest.approx(eta_loss, rel=1e-10)
+
+
+def test_crossing_predictors_give_infinite_loss():
+    E = np.array([[0.0, -1.0, 2.0]])
+    G = np.empty_like(E)
+    assert nll_and_gradient(E, np.array([1]), np.ones(1), 0, G) == np.inf
+    assert np.isfinite(nll_and_gradient(E, np.array([3]), np.ones(1), 0, G))  # not its bracket
+
+
+@pytest.mark.parametrize("link, distr", [("logit", "logit"), ("probit", "probit")])
+def test_proportional_odds_matches_statsmodels(data, link, distr):
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    X, y = data
+    ours = ProportionalOddsClassifier(link=link).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = OrderedModel(y, X, distr=distr).fit(
+            method="bfgs", disp=False, maxiter=5000, gtol=1e-10
+        )
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict(X), atol=1e-5)
+    np.testing.assert_allclose(ours.coef_[:, 0], -theirs.params[: X.shape[1]], atol=1e-3)
+
+
+def test_proportional_odds_cloglog_matches_brute_force(data):
+    X, y = data
+    ours = ProportionalOddsClassifier(link="cloglog").fit(X, y)
+
+    def objective(theta):
+        a = np.cumsum(np.r_[theta[0], np.exp(theta[1:3])])
+        return nll_numpy(a, np.repeat(theta[3:, None], 3, axis=1), X, y, "cloglog")
+
+    res = minimize(
+        objective, np.r_[-1, 0, 0, np.zeros(X.shape[1])], method="BFGS", options={"gtol": 1e-9}
+    )
+    np.testing.assert_allclose(ours.coef_[:, 0], res.x[3:], atol=1e-4)
+    assert (
+        nll_numpy(ours.intercept_, np.repeat(ours.coef_, 3, axis=1), X, y, "cloglog")
+        <= res.fun + 1e-9
+    )
+
+
+def test_large_alpha_without_first_penalty_is_proportional_odds(data):
+    X, y = data
+    presto = PRESTOClassifier(alpha=50.0, penalize_first=False, tol=1e-7).fit(X, y)
+    po = ProportionalOddsClassifier(tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(presto.predict_proba(X), po.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(np.diff(presto.coef_, axis=1), 0, atol=1e-12)
+
+
+def test_large_alpha_with_first_penalty_is_intercept_only(data):
+    X, y = data
+    presto = PRESTOClassifier(alpha=50.0).fit(X, y)
+    np.testing.assert_array_equal(presto.coef_, 0)
+    np.testing.assert_allclose(
+        presto.predict_proba(X[:3]), np.tile(np.bincount(y) / len(y), (3, 1)), atol=1e-8
+    )
+
+
+def test_two_classes_equal_l1_logistic_regression(data):
+    X, y = data
+    yb = (y >= 1).astype(int)
+    alpha = 0.01
+    presto = PRESTOClassifier(alpha=alpha, tol=1e-7).fit(X, yb)
+    scaler = StandardScaler().fit(X)
+    lr = LogisticRegression(
+        l1_ratio=1.0, C=1 / (len(yb) * alpha), solver="saga", tol=1e-10, max_iter=100_000
+    ).fit(scaler.transform(X), yb)
+    # P(y <= 0) = F(eta): the logistic coefficients of class 1 are -beta, on the standardized scale
+    np.testing.assert_allclose(-presto.coef_[:, 0] * scaler.scale_, lr.coef_[0], atol=1e-5)
+    np.testing.assert_allclose(
+        presto.predict_proba(X)[:, 1], lr.predict_proba(scaler.transform(X))[:, 1], atol=1e-5
+    )
+
+
+def test_alpha_zero_is_the_unpenalised_non_parallel_mle():
+    X, y, _ = make_presto_data(
+        n_samples=400, n_features=3, intercepts=(-1.0, 0.5, 2.0), random_state=5
+    )
+    ours = PRESTOClassifier(alpha=0.0, tol=1e-8, max_iter=50_000).fit(X, y)
+
+    def objective(theta):
+        return nll_numpy(theta[:3], theta[3:].reshape(3, 3), X, y, "logit")
+
+    start = np.r_[[-1.0, 0.5, 2.0], np.zeros(9)]
+    res = minimize(objective, start, method="BFGS", options={"gtol": 1e-10, "maxiter": 10_000})
+    np.testing.assert_allclose(ours.coef_, res.x[3:].reshape(3, 3), atol=1e-4)
+    np.testing.assert_allclose(ours.intercept_, res.x[:3], atol=1e-4)
+
+
+@pytest.mark.parametrize("penalize_first", [True, False])
+def test_kkt_conditions_hold_by_finite_differences(data, penalize_first):
+    X, y = data
+    alpha = 0.004
+    model = PRESTOClassifier(alpha=alpha, penalize_first=penalize_first, tol=1e-7).fit(X, y)
+    scaler = StandardScaler().fit(X)
+    Xs = scaler.transform(X)
+    B = model.coef_ * scaler.scale_[:, None]
+    a = model.intercept_ + scaler.mean_ @ model.coef_
+    psi = np.diff(B, axis=1, prepend=0.0)
+
+    def loss(a_, psi_):
+        return nll_numpy(a_, np.cumsum(psi_, axis=1), Xs, y, "logit")
+
+    h = 1e-6
+    factor = np.ones_like(psi)
+    factor[:, 0] = float(penalize_first)
+    for j in range(psi.shape[0]):
+        for k in range(psi.shape[1]):
+            up, down = psi.copy(), psi.copy()
+            up[j, k] += h
+            down[j, k] -= h
+            g = (loss(a, up) - loss(a, down)) / (2 * h)
+            lam = alpha * factor[j, k]
+            if psi[j, k] != 0:
+                assert g + lam * np.sign(psi[j, k]) == pytest.approx(0, abs=1e-5)
+            else:
+                assert abs(g) <= lam + 1e-5
+    for k in range(3):
+        e = np.zeros(3)
+        e[k] = h
+        assert (loss(a + e, psi) - loss(a - e, psi)) / (2 * h) == pytest.approx(0, abs=1e-5)
+    assert np.count_nonzero(psi[:, 1:]) < psi[:, 1:].size  # the penalty fuses something
+
+
+def test_objective_decreases_along_solver_iterations(data):
+    X, y = data
+    objectives = []
+    for max_iter in (1, 2, 4, 8, 16, 64):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = PRESTOClassifier(alpha=0.003, max_iter=max_iter, tol=1e-12).fit(X, y)
+        psi = np.diff(m.coef_ * X.std(0)[:, None], axis=1, prepend=0.0)
+        objectives.append(
+            nll_numpy(m.intercept_, m.coef_, X, y, "logit") + 0.003 * np.abs(psi).sum()
+        )
+    assert all(b <= a + 1e-10 for a, b in zip(objectives, objectives[1:]))
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_active_ordering_constraints_reach_the_constrained_optimum(seed):
+    """Unpenalised fits whose optimum crosses on training rows: compare with SLSQP."""
+    X, y, _ = make_presto_data(
+        n_samples=150, n_features=3, intercepts=(-1.0, 0.5, 2.0), effect=1.5, random_state=seed
+    )
+    n, p = X.shape
+    ours = PRESTOClassifier(
+        alpha=0.0, standardize=False, tol=1e-8, max_iter=100_000, enforce_order=True
+    ).fit(X, y)
+
+    def unpack(theta):
+        return theta[:3], theta[3:].reshape(p, 3)
+
+    def objective(theta):
+        a, B = unpack(theta)
+        cum = np.column_stack([np.zeros(n), expit(X @ B + a), np.ones(n)])
+        prob = cum[np.arange(n), y + 1] - cum[np.arange(n), y]
+        return -np.mean(np.log(np.clip(prob, 1e-300, None)))
+
+    def gaps(theta):
+        a, B = unpack(theta)
+        return np.diff(X @ B + a, axis=1).ravel()
+
+    reference = minimize(
+        objective,
+        np.r_[-1.0, 0.5, 2.0, np.zeros(3 * p)],
+        method="SLSQP",
+        constraints=[{"type": "ineq", "fun": gaps}],
+        options={"maxiter": 1000, "ftol": 1e-14},
+    )
+    theta = np.r_[ours.intercept_, ours.coef_.ravel()]
+    assert np.sum(gaps(reference.x) < 1e-6) >= 1  # the constraint is active
+    assert gaps(theta).min() >= 0  # training predictors stay ordered
+    assert objective(theta) == pytest.approx(reference.fun, abs=1e-7)
