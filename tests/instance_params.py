@@ -8,6 +8,7 @@ check for the same kind of estimator (quoted in the reason).
 """
 
 INIT_PARAMS = {
+    "AggregateMLPRegressor": {"max_epochs": 3, "hidden_layer_sizes": (8,)},
     "PRESTOClassifierCV": {"alphas": 4, "cv": 3},
 }
 

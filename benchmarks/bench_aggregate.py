@@ -1,0 +1,61 @@
+"""AggregateLinearRegression at scale: n=1,000,000, d=50, bags of 10.
+
+Run: ``python benchmarks/bench_aggregate.py [--n 1000000 --d 50 --repeats 5]``.  Reports the
+median fit time and the peak memory the fit allocates beyond the data (tracemalloc sees
+NumPy's allocations), beside scikit-learn's LinearRegression on the broadcast bag means
+(the rho=1 estimate) for scale.
+"""
+
+import argparse
+import tracemalloc
+
+import numpy as np
+from _timing import median_time, print_table
+from sklearn.linear_model import LinearRegression
+
+from sklearn_losses.aggregate import AggregateLinearRegression, aggregate_responses, make_bags
+
+
+def peak_megabytes(func):
+    tracemalloc.start()
+    func()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--d", type=int, default=50)
+    parser.add_argument("--bag-size", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((args.n, args.d))
+    y = X @ rng.standard_normal(args.d) + rng.standard_normal(args.n)
+    bags = make_bags(args.n, args.bag_size, random_state=0)
+    y_bag = aggregate_responses(y, bags)
+    rows = []
+    for rho in (0.0, 0.1, 1.0):
+        est = AggregateLinearRegression(rho=rho)
+        seconds = median_time(lambda est=est: est.fit(X, y_bag, bags=bags), args.repeats)
+        memory = peak_megabytes(lambda est=est: est.fit(X, y_bag, bags=bags))
+        rows.append([f"AggregateLinearRegression rho={rho}", seconds, memory])
+    ols = LinearRegression()
+    rows.append(
+        [
+            "sklearn LinearRegression (rho=1)",
+            median_time(lambda: ols.fit(X, y_bag), args.repeats),
+            peak_megabytes(lambda: ols.fit(X, y_bag)),
+        ]
+    )
+    print_table(
+        f"n={args.n}, d={args.d}, bags of {args.bag_size} (data itself: {X.nbytes / 2**20:.0f} MB)",
+        rows,
+        ["fit", "median s", "peak extra MB"],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""Linear regression from bag-level responses, interpolating bag- and instance-level losses."""
+
+import warnings
+from numbers import Real
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._bags import BagOperator, check_bags
+
+__all__ = ["AggregateLinearRegression"]
+
+_CHUNK = 65536  # rows per block of the weighted Gram matrix: O(chunk * d) extra memory
+
+
+class AggregateStatistics:
+    """Sufficient statistics of the aggregate least-squares problem, O(n d^2) once.
+
+    With bag means ``Xbar_a``, bag weights ``W_a`` and centred quantities (when
+    fitting an intercept), the objective
+
+        sum_a W_a (ybar_a - Xbar_a theta)^2 + rho sum_i w_i ((x_i - Xbar_a) theta)^2
+        + alpha ||theta||^2
+
+    has the normal equations ``(between + rho * within + alpha I) theta = rhs``,
+    so every rho is one d x d solve.
+    """
+
+    def __init__(self, X, y, codes, weight, fit_intercept):
+        bags = BagOperator(codes, weight)
+        X_sum = bags.sum(X)
+        y_bar = bags.mean(y)
+        total = bags.weight.sum()
+        self.n_bags = bags.n_bags
+        self.between = X_sum.T @ (X_sum / bags.weight[:, None])
+        self.rhs = X_sum.T @ y_bar
+        gram = _weighted_gram(X, weight)
+        self.within = gram - self.between
+        self.x_mean = np.zeros(X.shape[1])
+        self.y_mean = 0.0
+        if fit_intercept:
+            self.x_mean = X_sum.sum(axis=0) / total
+            self.y_mean = float(bags.weight @ y_bar / total)
+            self.between -= total * np.outer(self.x_mean, self.x_mean)
+            self.rhs -= total * self.x_mean * self.y_mean
+
+    def solve(self, rho, alpha):
+        """Coefficients and intercept at (rho, alpha); minimum-norm when singular."""
+        A = self.between + rho * self.within
+        A.flat[:: A.shape[0] + 1] += alpha
+        A = (A + A.T) / 2
+        try:  # the common, well-posed case: one Cholesky factorisation
+            factor = cho_factor(A)
+            pivots = np.abs(np.diag(factor[0]))
+            if pivots.min() ** 2 > pivots.max() ** 2 * A.shape[0] * np.finfo(float).eps:
+                coef = cho_solve(factor, self.rhs)
+                return coef, self.y_mean - self.x_mean @ coef, False
+        except LinAlgError:
+            pass
+        eigvals, eigvecs = np.linalg.eigh(A)
+        keep = eigvals > eigvals.max(initial=0.0) * A.shape[0] * np.finfo(float).eps
+        coef = eigvecs[:, keep] @ ((eigvecs[:, keep].T @ self.rhs) / eigvals[keep])
+        return coef, self.y_mean - self.x_mean @ coef, True
+
+
+def _weighted_gram(X, weight):
+    if sparse.issparse(X):
+        return np.asarray((X.T @ X.multiply(weight[:, None])).todense())
+    gram = np.zeros((X.shape[1], X.shape[1]))
+    unit = np.all(weight == 1.0)
+    for start in range(0, X.shape[0], _CHUNK):
+        block = X[start : start + _CHUNK]
+        gram += block.T @ (block if unit else block * weight[start : start + _CHUNK, None])
+    return gram
+
+
+class AggregateLinearRegression(RegressorMixin, BaseEstimator):
+    """Least squares from bag-level responses, with the bag/instance interpolation rho.
+
+    Rows come in bags whose individual responses are hidden: only each bag's mean
+    response is known.  With predictions ``f_i = x_i @ coef_ + intercept_`` and bag
+    means ``fbar_a``, the estimator minimises (Javanmard et al., ICLR 2024)
+
+    .. math::
+
+        \\sum_a W_a (\\bar y_a - \\bar f_a)^2
+        + \\rho \\sum_i w_i (f_i - \\bar f_{a(i)})^2 + \\alpha \\lVert coef \\rVert^2.
+
+    ``rho=0`` is the bag-level loss (unbiased, only as many effective samples as
+    bags), ``rho=1`` the instance-level loss, equal to least squares on the
+    broadcast bag means (lower variance, shrunk towards 0 by about ``1 / k`` for
+    bags of size k); the within-bag prediction variance is exactly their
+    difference.  Solved in closed form in O(n d^2) time and O(n + d^2) extra
+    memory, dense or sparse ``X``.
+
+    Read more in the :doc:`User Guide </user_guide/aggregate>`.
+
+    Parameters
+    ----------
+    rho : float in [0, 1], default=0.0
+        Weight of the within-bag prediction variance.
+    alpha : float, default=0.0
+        Ridge penalty on the coefficients (not the intercept).
+    fit_intercept : bool, default=True
+        Fit an intercept.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Coefficients.
+    intercept_ : float
+        Intercept.
+    n_bags_ : int
+        Number of bags seen in fit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    AggregateLinearRegressionCV : chooses rho by grouped cross-validation.
+
+    Examples
+    --------
+    >>> from sklearn_losses.aggregate import (
+    ...     AggregateLinearRegression, aggregate_responses, make_bags)
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(2000, 3))
+    >>> y = X @ [1.0, -2.0, 0.5] + rng.normal(scale=0.1, size=2000)
+    >>> bags = make_bags(2000, 10, random_state=0)
+    >>> y_bag = aggregate_responses(y, bags)  # what is observed
+    >>> reg = AggregateLinearRegression(rho=0.0).fit(X, y_bag, bags=bags)
+    >>> reg.coef_.round(1)
+    array([ 1. , -2. ,  0.5])
+    """
+
+    _parameter_constraints = {
+        "rho": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+    }
+
+    def __init__(self, rho=0.0, *, alpha=0.0, fit_intercept=True):
+        self.rho = rho
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, bags=None, sample_weight=None):
+        """Fit from bag-level responses.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features of every row.
+        y : array-like of shape (n_samples,)
+            Each row's response or its bag's aggregate; only bag means are used,
+            so both give the same fit.
+        bags : array-like of shape (n_samples,), default=None
+            Bag id of each row; None puts every row in its own bag (ordinary
+            least squares).  Route it through meta-estimators with
+            ``set_fit_request(bags=True)``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; an integer weight equals repeating the row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
+        codes = check_bags(bags, X.shape[0])
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        stats = AggregateStatistics(X, y, codes, weight, self.fit_intercept)
+        self.coef_, self.intercept_, singular = stats.solve(self.rho, self.alpha)
+        self.n_bags_ = stats.n_bags
+        if singular and self.alpha == 0:
+            warnings.warn(
+                f"The normal equations are singular ({stats.n_bags} bags for "
+                f"{X.shape[1]} features at rho={self.rho}); returning the minimum-norm "
+                "solution. Use rho > 0 or alpha > 0, or more bags.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def predict(self, X):
+        """Predict each row's response.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

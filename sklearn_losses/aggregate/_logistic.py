@@ -1,0 +1,238 @@
+"""Learning from label proportions: logistic regression from bag-level proportions."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._bags import BagOperator, check_bags
+
+__all__ = ["AggregateLogisticRegression"]
+
+_EPS = 1e-12
+
+
+class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Binary logistic regression from bag-level label proportions.
+
+    Each bag reports the proportion ``ybar_a`` of positive labels.  With
+    ``p_i = sigmoid(x_i @ coef_ + intercept_)`` and the bag's mean predicted
+    probability ``pbar_a``, the estimator minimises
+
+    .. math::
+
+        \\frac{1}{W}\\Big[(1 - \\rho) \\sum_a W_a\\, CE(\\bar y_a, \\bar p_a)
+        + \\rho \\sum_i w_i\\, CE(\\bar y_{a(i)}, p_i)\\Big]
+        + \\frac{\\alpha}{2} \\lVert coef \\rVert^2,
+
+    with ``CE(q, p) = -q log p - (1 - q) log(1 - p)``.  ``rho=0`` is the
+    bag-level loss of learning from label proportions (DLLP), ``rho=1`` the
+    instance-level loss (each row trained on its bag's proportion).  Fitted
+    with L-BFGS on exact gradients.
+
+    Read more in the :doc:`User Guide </user_guide/aggregate>`.
+
+    Parameters
+    ----------
+    rho : float in [0, 1], default=0.0
+        Weight of the instance-level loss.
+    alpha : float, default=1e-4
+        L2 penalty on the coefficients (mean-loss scale).
+    fit_intercept : bool, default=True
+        Fit an intercept.
+    tol : float, default=1e-8
+        Gradient tolerance of L-BFGS.
+    max_iter : int, default=1000
+        Maximum L-BFGS iterations.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two classes (``[0, 1]`` when ``y`` holds proportions).
+    coef_ : ndarray of shape (1, n_features)
+        Coefficients.
+    intercept_ : ndarray of shape (1,)
+        Intercept.
+    n_iter_ : int
+        L-BFGS iterations.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> from sklearn_losses.aggregate import AggregateLogisticRegression, make_bags
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30000, 2))
+    >>> y = (rng.uniform(size=30000) < 1 / (1 + np.exp(-X @ [2.0, -1.0]))).astype(int)
+    >>> bags = make_bags(30000, 10, random_state=0)
+    >>> clf = AggregateLogisticRegression(alpha=0).fit(X, y, bags=bags)  # bag proportions only
+    >>> clf.coef_.round(1)
+    array([[ 2., -1.]])
+    """
+
+    _parameter_constraints = {
+        "rho": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, rho=0.0, *, alpha=1e-4, fit_intercept=True, tol=1e-8, max_iter=1000):
+        self.rho = rho
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, bags=None, sample_weight=None):
+        """Fit from bag proportions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features of every row.
+        y : array-like of shape (n_samples,)
+            Binary labels (only their bag proportions are used), or the bag
+            proportions in [0, 1] broadcast to the rows.
+        bags : array-like of shape (n_samples,), default=None
+            Bag ids (None: every row its own bag, i.e. ordinary logistic regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        target = _encode_target(self, y)
+        codes = check_bags(bags, X.shape[0])
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        op = BagOperator(codes, weight)
+        problem = _Objective(
+            X, op.mean(target)[op.codes], op, weight, self.rho, self.alpha, self.fit_intercept
+        )
+        result = minimize(
+            problem,
+            np.zeros(X.shape[1] + 1),
+            jac=True,
+            method="L-BFGS-B",
+            options={"gtol": self.tol, "ftol": 1e-15, "maxiter": self.max_iter},
+        )
+        self.coef_ = result.x[None, :-1]
+        self.intercept_ = result.x[-1:] if self.fit_intercept else np.zeros(1)
+        self.n_iter_ = int(result.nit)
+        return self
+
+    def decision_function(self, X):
+        """Log-odds of the positive class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return X @ self.coef_[0] + self.intercept_[0]
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+        """
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        """The more probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+def _encode_target(est, y):
+    """Binary labels -> 0/1 with ``classes_``; proportions in [0, 1] are kept as they are."""
+    kind = type_of_target(y)
+    if kind == "unknown":
+        raise ValueError(f"Unknown label type: y of dtype {np.asarray(y).dtype}.")
+    if kind == "binary":
+        est.classes_, target = np.unique(y, return_inverse=True)
+        if len(est.classes_) < 2:
+            raise ValueError("y has 1 class; AggregateLogisticRegression needs 2 classes.")
+        return target.astype(np.float64)
+    if kind == "continuous" and np.all((y >= 0) & (y <= 1)):
+        est.classes_ = np.array([0, 1])
+        return np.asarray(y, dtype=np.float64)
+    if kind == "multiclass":
+        raise ValueError("Only binary classification is supported.")
+    if kind == "binary" or np.unique(y).size < 2:
+        raise ValueError("y has 1 class; AggregateLogisticRegression needs 2 classes.")
+    raise ValueError(
+        f"y must hold binary labels or bag proportions in [0, 1]; got target type {kind!r}."
+    )
+
+
+class _Objective:
+    """Value and gradient of the interpolated bag/instance cross-entropy."""
+
+    def __init__(self, X, y_bag, bags, weight, rho, alpha, fit_intercept):
+        self.X, self.y_bag, self.bags, self.weight = X, y_bag, bags, weight
+        self.rho, self.alpha, self.fit_intercept = rho, alpha, fit_intercept
+        self.total = weight.sum()
+        self.q = bags.mean(y_bag)  # bag proportions
+
+    def __call__(self, theta):
+        coef, intercept = theta[:-1], theta[-1] if self.fit_intercept else 0.0
+        z = self.X @ coef + intercept
+        p = expit(z)
+        w, rho, q = self.weight, self.rho, self.q
+        # instance level: CE(ybar_a, p_i), written with log-sigmoids for stability
+        instance = -(self.y_bag * log_expit(z) + (1 - self.y_bag) * log_expit(-z))
+        value = rho * (w @ instance)
+        d_z = rho * w * (p - self.y_bag)
+        if rho < 1:
+            p_bar = np.clip(self.bags.mean(p), _EPS, 1 - _EPS)
+            bag = -(q * np.log(p_bar) + (1 - q) * np.log1p(-p_bar))
+            value += (1 - rho) * (self.bags.weight @ bag)
+            c = (p_bar - q) / (p_bar * (1 - p_bar))
+            d_z += (1 - rho) * w * c[self.bags.codes] * p * (1 - p)
+        d_z = np.where(self.bags.row_kept, d_z, 0.0)
+        grad = np.empty_like(theta)
+        grad[:-1] = self.X.T @ d_z / self.total + self.alpha * coef
+        grad[-1] = d_z.sum() / self.total if self.fit_intercept else 0.0
+        return value / self.total + 0.5 * self.alpha * coef @ coef, grad

@@ -1,0 +1,210 @@
+"""The closed form against brute force, limits, CV, scoring, routing and bad input."""
+
+import numpy as np
+import pytest
+import sklearn
+from scipy import sparse
+from scipy.optimize import minimize
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_losses.aggregate import (
+    AggregateLinearRegression,
+    AggregateLinearRegressionCV,
+    aggregate_responses,
+    bag_mean_squared_error,
+    make_bag_scorer,
+    make_bags,
+)
+
+
+def explicit_objective(theta, intercept, X, y, bags, w, rho, alpha):
+    """Bag-level loss + rho * within-bag prediction variance + ridge, written out directly."""
+    f = X @ theta + intercept
+    total = 0.0
+    for b in np.unique(bags):
+        m = bags == b
+        W = w[m].sum()
+        f_bar = w[m] @ f[m] / W
+        y_bar = w[m] @ y[m] / W
+        total += W * (y_bar - f_bar) ** 2 + rho * w[m] @ (f[m] - f_bar) ** 2
+    return total + alpha * theta @ theta
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_closed_form_equals_brute_force(rho, fit_intercept, weighted, rng):
+    n, d = 60, 3
+    X = rng.normal(size=(n, d)) + 0.5
+    y = X @ [1.0, -1.0, 2.0] + 3.0 + rng.normal(size=n)
+    bags = make_bags(n, 4, random_state=0)
+    w = rng.uniform(0.2, 3.0, size=n) if weighted else np.ones(n)
+    alpha = 0.5
+    est = AggregateLinearRegression(rho=rho, alpha=alpha, fit_intercept=fit_intercept)
+    est.fit(X, y, bags=bags, sample_weight=w)
+
+    def objective(params):
+        return explicit_objective(
+            params[:d], params[d] if fit_intercept else 0.0, X, y, bags, w, rho, alpha
+        )
+
+    res = minimize(objective, np.zeros(d + 1), method="BFGS", options={"gtol": 1e-10})
+    np.testing.assert_allclose(est.coef_, res.x[:d], atol=1e-5)
+    if fit_intercept:
+        assert est.intercept_ == pytest.approx(res.x[d], abs=1e-5)
+
+
+def test_rho_one_is_least_squares_on_broadcast_means(rng):
+    X = rng.normal(size=(200, 4))
+    y = X @ [1.0, 2.0, 0.0, -1.0] + rng.normal(size=200)
+    bags = make_bags(200, 5, random_state=1)
+    ours = AggregateLinearRegression(rho=1.0).fit(X, y, bags=bags)
+    ols = LinearRegression().fit(X, aggregate_responses(y, bags))
+    np.testing.assert_allclose(ours.coef_, ols.coef_, atol=1e-10)
+    assert ours.intercept_ == pytest.approx(ols.intercept_, abs=1e-10)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 1.0])
+def test_singleton_bags_are_least_squares_and_ridge(rho, rng):
+    X = rng.normal(size=(100, 3))
+    y = X @ [1.0, -2.0, 0.5] + rng.normal(size=100)
+    np.testing.assert_allclose(
+        AggregateLinearRegression(rho=rho).fit(X, y).coef_,
+        LinearRegression().fit(X, y).coef_,
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        AggregateLinearRegression(rho=rho, alpha=3.0).fit(X, y).coef_,
+        Ridge(alpha=3.0).fit(X, y).coef_,
+        atol=1e-10,
+    )
+
+
+def test_sparse_equals_dense_and_y_aggregate_is_idempotent(rng):
+    X = rng.normal(size=(300, 6))
+    X[X < 0.3] = 0
+    y = X @ rng.normal(size=6) + rng.normal(size=300)
+    bags = make_bags(300, 6, random_state=2)
+    dense = AggregateLinearRegression(rho=0.2).fit(X, y, bags=bags)
+    csr = AggregateLinearRegression(rho=0.2).fit(sparse.csr_matrix(X), y, bags=bags)
+    broadcast = AggregateLinearRegression(rho=0.2).fit(X, aggregate_responses(y, bags), bags=bags)
+    np.testing.assert_allclose(csr.coef_, dense.coef_, atol=1e-10)
+    np.testing.assert_allclose(broadcast.coef_, dense.coef_, atol=1e-10)
+
+
+def test_instance_level_shrinks_by_bag_size():
+    """For isotropic x the rho=1 estimate tends to theta / k (a derived limit)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 3))
+    theta = np.array([1.0, -1.0, 0.5])
+    y = X @ theta
+    bags = make_bags(200_000, 10, random_state=0)
+    coef = AggregateLinearRegression(rho=1.0).fit(X, y, bags=bags).coef_
+    np.testing.assert_allclose(coef, theta / 10, atol=0.01)
+    half = AggregateLinearRegression(rho=0.5).fit(X, y, bags=bags).coef_
+    np.testing.assert_allclose(half, theta / (1 + 0.5 * 9), atol=0.01)
+
+
+def test_fewer_bags_than_features_warns_and_returns_minimum_norm(rng):
+    X = rng.normal(size=(40, 10))
+    y = rng.normal(size=40)
+    bags = make_bags(40, 8, random_state=0)  # 5 bags, 10 features
+    with pytest.warns(UserWarning, match="minimum-norm"):
+        est = AggregateLinearRegression(rho=0.0).fit(X, y, bags=bags)
+    X_bar = np.array([X[bags == b].mean(0) for b in range(5)])
+    y_bar = np.array([y[bags == b].mean() for b in range(5)])
+    Xc, yc = X_bar - X_bar.mean(0), y_bar - y_bar.mean()
+    np.testing.assert_allclose(est.coef_, np.linalg.pinv(Xc) @ yc, atol=1e-8)
+
+
+def test_cv_picks_a_rho_from_the_grid_and_scores_bags(rng):
+    X = rng.normal(size=(1000, 20))
+    y = X @ rng.normal(size=20) / 4 + rng.normal(size=1000)
+    bags = make_bags(1000, 10, random_state=0)
+    y_bag = aggregate_responses(y, bags)
+    cv = AggregateLinearRegressionCV(cv=5).fit(X, y_bag, bags=bags)
+    assert cv.rho_ in cv.rhos_
+    assert cv.cv_scores_.shape == (26, 5)
+    # the score of one fold by hand
+    train, test = next(GroupKFold(5).split(X, groups=bags))
+    fitted = AggregateLinearRegression(rho=cv.rhos_[3]).fit(
+        X[train], y_bag[train], bags=bags[train]
+    )
+    by_hand = bag_mean_squared_error(y_bag[test], fitted.predict(X[test]), bags=bags[test])
+    assert cv.cv_scores_[3, 0] == pytest.approx(by_hand, rel=1e-10)
+
+
+def test_bag_mean_squared_error():
+    assert bag_mean_squared_error([1, 2, 3], [1, 2, 4]) == pytest.approx(1 / 3)
+    assert bag_mean_squared_error([2, 2, 5], [1, 3, 4], bags=[0, 0, 1]) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="differ in length"):
+        bag_mean_squared_error([1, 2], [1])
+
+
+def test_bags_through_pipeline_and_grid_search_without_routing(rng):
+    X = rng.normal(size=(400, 5))
+    y = X @ rng.normal(size=5) + rng.normal(size=400)
+    bags = make_bags(400, 4, random_state=0)
+    y_bag = aggregate_responses(y, bags)
+    pipe = make_pipeline(StandardScaler(), AggregateLinearRegression())
+    pipe.fit(X, y_bag, aggregatelinearregression__bags=bags)
+    search = GridSearchCV(
+        AggregateLinearRegression(), {"rho": [0.0, 0.1, 1.0]}, cv=GroupKFold(4)
+    ).fit(X, y_bag, bags=bags, groups=bags)
+    assert search.best_params_["rho"] in (0.0, 0.1, 1.0)
+
+
+def test_bags_with_metadata_routing(rng):
+    X = rng.normal(size=(400, 5))
+    y = X @ rng.normal(size=5) + rng.normal(size=400)
+    bags = make_bags(400, 4, random_state=0)
+    y_bag = aggregate_responses(y, bags)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = AggregateLinearRegression().set_fit_request(bags=True, sample_weight=False)
+        pipe = make_pipeline(StandardScaler(), est)
+        scores = cross_validate(
+            pipe,
+            X,
+            y_bag,
+            cv=GroupKFold(4),
+            scoring=make_bag_scorer(),
+            params={"bags": bags, "groups": bags},
+        )
+        assert np.all(scores["test_score"] < 0)
+        search = GridSearchCV(
+            pipe,
+            {"aggregatelinearregression__rho": [0.0, 1.0]},
+            cv=GroupKFold(4),
+            scoring=make_bag_scorer(),
+        )
+        search.fit(X, y_bag, bags=bags, groups=bags)
+        # held-out bag scores by hand for one candidate and fold agree with the search
+        train, test = list(GroupKFold(4).split(X, groups=bags))[0]
+        reg = AggregateLinearRegression(rho=0.0).set_fit_request(bags=True, sample_weight=False)
+        fitted = make_pipeline(StandardScaler(), reg).fit(X[train], y_bag[train], bags=bags[train])
+        expected = -bag_mean_squared_error(y_bag[test], fitted.predict(X[test]), bags=bags[test])
+        assert search.cv_results_["split0_test_score"][0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"bags": np.zeros(5)}, "bags has 5 ids but X has 20 rows"),
+        ({"bags": np.r_[np.nan, np.zeros(19)]}, "NaN"),
+        ({"bags": np.zeros((20, 2))}, "1-D"),
+        ({"sample_weight": -np.ones(20)}, "(?i)negative"),
+    ],
+)
+def test_bad_bags_and_weights(kwargs, match, rng):
+    X, y = rng.normal(size=(20, 2)), rng.normal(size=20)
+    with pytest.raises(ValueError, match=match):
+        AggregateLinearRegression().fit(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("rho", [-0.1, 1.5])
+def test_rho_outside_unit_interval(rho, rng):
+    with pytest.raises(ValueError, match="rho"):
+        AggregateLinearRegression(rho=rho).fit(rng.normal(size=(10, 2)), rng.normal(size=10))

@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn.model_selection import GridSearchCV, GroupKFold  # noqa: E402
+
+from sklearn_losses.aggregate import (  # noqa: E402
+    AggregateLinearRegression,
+    AggregateMLPRegressor,
+    aggregate_responses,
+    make_bags,
+)
+from sklearn_losses.aggregate._nets import BagLoss, WholeBagSampler  # noqa: E402
+
+
+def test_whole_bag_batches_never_split_a_bag():
+    bags = make_bags(1000, 7, random_state=0)
+    sampler = WholeBagSampler(bags, batch_size=64)
+    torch.manual_seed(0)
+    seen = []
+    for batch in sampler:
+        batch_bags = set(bags[batch].tolist())
+        for b in batch_bags:
+            assert np.sum(bags[batch] == b) == np.sum(bags == b)
+        assert len(batch) <= 64
+        seen.extend(batch)
+    assert sorted(seen) == list(range(1000))
+    assert len(sampler) == sum(1 for _ in sampler)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.4, 1.0])
+def test_bag_loss_matches_its_definition(rho):
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=30)
+    y = rng.normal(size=30)
+    bags = rng.integers(0, 6, size=30)
+    loss = BagLoss(rho)(torch.tensor(f)[:, None], torch.tensor(np.column_stack([y, bags])))
+    expected = 0.0
+    for b in np.unique(bags):
+        m = bags == b
+        expected += m.sum() * (y[m].mean() - f[m].mean()) ** 2
+        expected += rho * np.sum((f[m] - f[m].mean()) ** 2)
+    assert loss.item() == pytest.approx(expected / 30, rel=1e-12)
+
+
+@pytest.mark.parametrize("rho", [0.0, 1.0])
+def test_linear_network_converges_to_the_closed_form(rho):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 3))
+    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=400)
+    bags = make_bags(400, 4, random_state=0)
+    y_bag = aggregate_responses(y, bags)
+    net = AggregateMLPRegressor(
+        rho=rho, hidden_layer_sizes=(), lr=0.05, max_epochs=300, batch_size=400, random_state=0
+    ).fit(X, y_bag, bags=bags)
+    exact = AggregateLinearRegression(rho=rho).fit(X, y_bag, bags=bags)
+    np.testing.assert_allclose(net.predict(X), exact.predict(X), atol=2e-3)
+
+
+def test_same_seed_same_predictions_and_grid_search_with_bags():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    y = X[:, 0] ** 2 + X[:, 1]
+    bags = make_bags(300, 3, random_state=0)
+    y_bag = aggregate_responses(y, bags)
+    params = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=3)
+    a = AggregateMLPRegressor(**params).fit(X, y_bag, bags=bags).predict(X)
+    b = AggregateMLPRegressor(**params).fit(X, y_bag, bags=bags).predict(X)
+    np.testing.assert_array_equal(a, b)
+    search = GridSearchCV(
+        AggregateMLPRegressor(**params), {"rho": [0.0, 1.0]}, cv=GroupKFold(3)
+    ).fit(X, y_bag, bags=bags, groups=bags)
+    assert search.best_params_["rho"] in (0.0, 1.0)
+
+
+def test_bad_bags_are_rejected():
+    with pytest.raises(ValueError, match="bags has 3 ids"):
+        AggregateMLPRegressor(max_epochs=1).fit(np.ones((5, 2)), np.ones(5), bags=[0, 1, 2])
