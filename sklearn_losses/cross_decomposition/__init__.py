@@ -1,0 +1,12 @@
+"""CCA, ridge CCA and PLS (Chapman, Wells & Lawry Aguila, ICLR 2024).
+
+:class:`CCA` is the exact solver; :class:`StochasticCCA` minimises the
+unconstrained Eckart-Young loss by minibatch SGD with two independent batches
+(an unbiased gradient) for data streamed from disk.
+"""
+
+from ._cca import CCA
+from ._loss import eckart_young_loss, eckart_young_gradient
+from ._stochastic import StochasticCCA
+
+__all__ = ["CCA", "StochasticCCA", "eckart_young_gradient", "eckart_young_loss"]

@@ -1,0 +1,211 @@
+"""What the two-view estimators share: validation, centring, canonical form, scoring."""
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+
+def inverse_sqrt(matrix, *, rank_tol=None):
+    """Symmetric inverse square root on the range of ``matrix`` and its numerical rank."""
+    eigvals, eigvecs = np.linalg.eigh((matrix + matrix.T) / 2)
+    tol = rank_tol if rank_tol is not None else (
+        eigvals.max(initial=0.0) * matrix.shape[0] * np.finfo(float).eps)
+    keep = eigvals > tol
+    root = eigvecs[:, keep] / np.sqrt(eigvals[keep])
+    return root @ eigvecs[:, keep].T, int(keep.sum())
+
+
+def canonical_directions(cov_xx, cov_yy, cov_xy, n_components):
+    """Weights whose scores are canonical: unit variance, uncorrelated, sorted.
+
+    Solves the CCA generalised eigenproblem through whitening and an SVD:
+    ``W_x = C_xx^{-1/2} U``, ``W_y = C_yy^{-1/2} V`` with ``U S V^T`` the SVD of
+    ``C_xx^{-1/2} C_xy C_yy^{-1/2}``; S holds the canonical correlations.
+    """
+    root_x, rank_x = inverse_sqrt(cov_xx)
+    root_y, rank_y = inverse_sqrt(cov_yy)
+    U, S, Vt = np.linalg.svd(root_x @ cov_xy @ root_y, full_matrices=False)
+    k = n_components
+    return root_x @ U[:, :k], root_y @ Vt[:k].T, S[:k], (rank_x, rank_y)
+
+
+class TwoViewBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RegressorMixin,
+                  MultiOutputMixin, BaseEstimator):
+    """Shared API of the CCA estimators (the signature of scikit-learn's cross decomposition).
+
+    Subclasses set ``x_mean_, x_std_, y_mean_, y_std_, x_weights_, y_weights_``
+    (weights act on standardized views) and call :meth:`_finish_fit`.
+    """
+
+    def _validate_views(self, X, Y, reset=True):
+        X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_min_samples=2)
+        Y = check_array(Y, input_name="Y", dtype=np.float64, ensure_2d=False,
+                        ensure_min_samples=2)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)  # a single target column, as scikit-learn's CCA
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}."
+            )
+        return X, Y
+
+    def _standardize_views(self, X, Y):
+        self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)
+        if self.scale:
+            self.x_std_, self.y_std_ = X.std(axis=0, ddof=1), Y.std(axis=0, ddof=1)
+        else:
+            self.x_std_, self.y_std_ = np.ones(X.shape[1]), np.ones(Y.shape[1])
+        self.x_std_[self.x_std_ == 0] = 1.0  # constant columns carry no signal; they score 0
+        self.y_std_[self.y_std_ == 0] = 1.0
+        return (X - self.x_mean_) / self.x_std_, (Y - self.y_mean_) / self.y_std_
+
+    def _check_n_components(self, X, Y):
+        limit = min(X.shape[1], Y.shape[1], X.shape[0] - 1)
+        if self.n_components > limit:
+            raise ValueError(
+                f"n_components={self.n_components} must be <= min(n_features_X="
+                f"{X.shape[1]}, n_features_Y={Y.shape[1]}, n_samples - 1={X.shape[0] - 1})."
+            )
+
+    def _finish_fit(self, Xs, Ys):
+        """Rotate the weights into the canonical form of their span, then set the rest.
+
+        Within the span of the current weights, the generalised eigenproblem is
+        solved exactly (a K x K problem), so weights from any solver (the exact one,
+        SGD on the Eckart-Young loss, or a network's last layer) end up B-orthonormal
+        and sorted: for regularization=0 the scores have unit variance, are
+        uncorrelated within a view and sorted by correlation; for regularization=1
+        the weights are orthonormal, as in PLS-SVD.
+        """
+        c, n = self.regularization, Xs.shape[0] - 1
+        Wx, Wy = self.x_weights_, self.y_weights_
+        Tx, Ty = Xs @ Wx, Ys @ Wy
+        rot_x, rot_y, eigenvalues, _ = canonical_directions(
+            (1 - c) * (Tx.T @ Tx / n) + c * (Wx.T @ Wx),
+            (1 - c) * (Ty.T @ Ty / n) + c * (Wy.T @ Wy),
+            Tx.T @ Ty / n, self.n_components,
+        )
+        self.x_weights_, self.y_weights_ = Wx @ rot_x, Wy @ rot_y
+        self.eigenvalues_ = eigenvalues
+        Tx, Ty = Xs @ self.x_weights_, Ys @ self.y_weights_
+        var_x, var_y = Tx.var(axis=0, ddof=1), Ty.var(axis=0, ddof=1)
+        self.canonical_correlations_ = (Tx * Ty).sum(axis=0) / n / np.sqrt(var_x * var_y)
+        self.x_loadings_ = Xs.T @ Tx / n / var_x
+        self.y_loadings_ = Ys.T @ Ty / n / var_y
+        # least-squares prediction of standardized Y from the X scores, then rescaled
+        self.coef_ = self.x_weights_ @ ((Tx.T @ Ys / n) / var_x[:, None]) * self.y_std_
+        self._n_features_out = self.n_components
+        return self
+
+    def transform(self, X, Y=None):
+        """Canonical scores of X (and of Y when given).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        Y : array-like of shape (n_samples, n_targets), default=None
+            Second view.
+
+        Returns
+        -------
+        x_scores : ndarray of shape (n_samples, n_components)
+            Returned alone when ``Y`` is None, else as ``(x_scores, y_scores)``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        x_scores = (X - self.x_mean_) / self.x_std_ @ self.x_weights_
+        if Y is None:
+            return x_scores
+        Y = check_array(Y, input_name="Y", dtype=np.float64, ensure_2d=False)
+        Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
+        return x_scores, (Y - self.y_mean_) / self.y_std_ @ self.y_weights_
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return the scores of both views (``(x_scores, y_scores)``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples, n_targets)
+            Second view.
+
+        Returns
+        -------
+        scores : tuple of ndarray
+        """
+        return self.fit(X, y).transform(X, y)
+
+    def inverse_transform(self, X):
+        """Reconstruct the first view from its scores (least squares through the loadings).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            X scores.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        X = check_array(X, dtype=np.float64)
+        return X @ self.x_loadings_.T * self.x_std_ + self.x_mean_
+
+    def predict(self, X):
+        """Predict the second view from the first through the canonical scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples, n_targets)
+            A 1-D array when the second view had one column.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        Y = (X - self.x_mean_) / self.x_std_ @ self.coef_ + self.y_mean_
+        return Y.ravel() if self._y_one_column else Y
+
+    def score(self, X, y, sample_weight=None):
+        """Mean canonical correlation of held-out scores (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples, n_targets)
+            Second view.
+        sample_weight : None
+            Not supported; present for API compatibility.
+
+        Returns
+        -------
+        score : float
+            The mean over components of corr(x_scores[:, k], y_scores[:, k]).
+        """
+        if sample_weight is not None:
+            raise ValueError("score does not support sample_weight.")
+        x_scores, y_scores = self.transform(X, y)
+        xc = x_scores - x_scores.mean(axis=0)
+        yc = y_scores - y_scores.mean(axis=0)
+        denom = np.sqrt((xc**2).sum(axis=0) * (yc**2).sum(axis=0))
+        corr = np.divide((xc * yc).sum(axis=0), denom, out=np.zeros(denom.shape),
+                         where=denom > 0)
+        return float(corr.mean())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags.poor_score = True
+        tags.target_tags.required = True
+        return tags

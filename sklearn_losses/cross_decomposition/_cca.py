@@ -1,0 +1,130 @@
+"""Exact CCA, ridge CCA and PLS as one generalised eigenproblem."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import TwoViewBase, canonical_directions
+
+__all__ = ["CCA"]
+
+
+class CCA(TwoViewBase):
+    """Canonical correlation analysis, from CCA through ridge CCA to PLS.
+
+    Finds weights ``W_x, W_y`` maximising the correlation between the scores
+    ``X W_x`` and ``Y W_y`` component by component: the top eigenvectors of the
+    generalised eigenproblem ``A u = lambda B u`` with ``A`` the cross-covariance
+    blocks and ``B = blockdiag((1 - c) C_xx + c I, (1 - c) C_yy + c I)``.
+    ``regularization=c`` moves from CCA (0) through ridge CCA to PLS (1), the
+    family that Chapman et al. (ICLR 2024) solve with one Eckart-Young loss.
+    Solved exactly by whitening and an SVD, O(n p^2 + p^3).  At c=0 the scores are
+    in canonical form: sorted by correlation, unit variance and uncorrelated
+    within each view; at c=1 the weights are orthonormal and the scores those of
+    PLS-SVD.
+
+    Read more in the :doc:`User Guide </user_guide/cross_decomposition>`.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of components, at most min(n_features_X, n_features_Y, n_samples - 1).
+    regularization : float in [0, 1], default=0.0
+        Ridge parameter c: 0 is CCA, 1 is PLS (``PLSSVD``).  With more features than
+        samples, c = 0 is degenerate (every direction reaches correlation 1): use c > 0.
+    scale : bool, default=True
+        Scale each column to unit variance before fitting.
+    solver : {"eigh"}, default="eigh"
+        Exact solver (whitening and SVD).  :class:`StochasticCCA` is the
+        minibatch solver for data that does not fit in memory.
+
+    Attributes
+    ----------
+    x_weights_, y_weights_ : ndarray of shape (n_features, n_components)
+        Weights on the standardized views.
+    x_loadings_, y_loadings_ : ndarray of shape (n_features, n_components)
+        Covariance of each standardized column with each score.
+    canonical_correlations_ : ndarray of shape (n_components,)
+        Training correlation of each pair of scores (descending for regularization=0).
+    eigenvalues_ : ndarray of shape (n_components,)
+        The generalised eigenvalues, descending; equal to the correlations at c=0.
+    coef_ : ndarray of shape (n_features, n_targets)
+        Linear predictor of Y from standardized X through the scores.
+    x_mean_, x_std_, y_mean_, y_std_ : ndarray
+        Standardization of the views.
+    n_features_in_ : int
+        Number of features of X.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features of X, when it has string column names.
+
+    See Also
+    --------
+    StochasticCCA : the same estimator fitted by stochastic gradient descent.
+    sklearn.cross_decomposition.CCA : NIPALS with deflation; ``score`` is R^2.
+
+    Examples
+    --------
+    >>> from sklearn_losses.cross_decomposition import CCA
+    >>> from sklearn_losses.datasets import make_multiview
+    >>> X, Y = make_multiview(2000, (10, 8), correlations=(0.9, 0.5), random_state=0)
+    >>> cca = CCA(n_components=2).fit(X, Y)
+    >>> cca.canonical_correlations_.round(2)
+    array([0.9, 0.5])
+    >>> x_scores, y_scores = cca.transform(X, Y)
+    >>> x_scores.shape
+    (2000, 2)
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "regularization": [Interval(Real, 0, 1, closed="both")],
+        "scale": ["boolean"],
+        "solver": [StrOptions({"eigh"})],
+    }
+
+    def __init__(self, n_components=2, *, regularization=0.0, scale=True, solver="eigh"):
+        self.n_components = n_components
+        self.regularization = regularization
+        self.scale = scale
+        self.solver = solver
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the canonical directions of two views.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples, n_targets) or (n_samples,)
+            Second view (named ``y`` for scikit-learn's meta-estimators).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, Y = self._validate_views(X, y)
+        self._y_one_column = np.ndim(y) == 1
+        self._check_n_components(X, Y)
+        Xs, Ys = self._standardize_views(X, Y)
+        n, c = X.shape[0] - 1, self.regularization
+        cov_xx = (1 - c) * (Xs.T @ Xs / n) + c * np.eye(X.shape[1])
+        cov_yy = (1 - c) * (Ys.T @ Ys / n) + c * np.eye(Y.shape[1])
+        self.x_weights_, self.y_weights_, _, ranks = canonical_directions(
+            cov_xx, cov_yy, Xs.T @ Ys / n, self.n_components)
+        if c == 0 and (ranks[0] < X.shape[1] or ranks[1] < Y.shape[1]):
+            warnings.warn(
+                f"A view is rank deficient (ranks {ranks} for {X.shape[1]} and {Y.shape[1]} "
+                "features) and regularization=0: the canonical directions are fitted on its "
+                "range and correlations may be spuriously high; set regularization > 0.",
+                UserWarning, stacklevel=2,
+            )
+        if self.x_weights_.shape[1] < self.n_components:
+            raise ValueError(
+                f"n_components={self.n_components} exceeds the rank of a view {ranks}."
+            )
+        return self._finish_fit(Xs, Ys)

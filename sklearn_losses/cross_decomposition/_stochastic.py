@@ -1,0 +1,243 @@
+"""CCA / ridge CCA / PLS by minibatch SGD on the unconstrained Eckart-Young loss."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import TwoViewBase
+from ._kernels import ey_epoch
+from ._loss import eckart_young_loss
+
+__all__ = ["StochasticCCA"]
+
+
+class StochasticCCA(TwoViewBase):
+    """CCA fitted by stochastic gradient descent on the Eckart-Young loss.
+
+    Chapman et al. (ICLR 2024) turn the CCA / ridge CCA / PLS generalised
+    eigenproblem into the unconstrained loss
+    ``L(U) = -2 tr(U^T A U) + ||U^T B U||_F^2`` (see :func:`eckart_young_loss`),
+    whose minimisers span the top-K subspace, with no spurious local minima.  Each
+    step estimates the gradient from a minibatch, pairing it with a second,
+    independent minibatch in the quadratic term so that the estimate is unbiased.
+    Epochs run in a compiled numba kernel; the step is ``learning_rate`` divided
+    by the largest eigenvalue of a minibatch covariance (so it adapts to the
+    data's scale) and decays as ``1 / sqrt(1 + epoch)``.  The result is rotated
+    into the canonical form of its span (as :class:`CCA`), since the loss fixes
+    the subspace, not the basis.
+
+    ``partial_fit`` streams data that does not fit in memory (e.g. chunks read
+    from a memmap): each call runs one epoch over the chunk, standardizing with
+    running statistics, and rotates with that chunk.
+
+    Read more in the :doc:`User Guide </user_guide/cross_decomposition>`.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of components.
+    regularization : float in [0, 1], default=0.0
+        Ridge parameter c: 0 is CCA, 1 is PLS.
+    scale : bool, default=True
+        Scale each column to unit variance.
+    batch_size : int, default=256
+        Rows per minibatch (at least 2).
+    learning_rate : "auto" or float, default="auto"
+        Step size; ``"auto"`` is 0.25.  Divided by the largest eigenvalue of a
+        minibatch covariance.
+    max_iter : int, default=30
+        Maximum epochs.
+    tol : float, default=1e-4
+        Stop when the full-data loss improved by less than ``tol`` (relative) for
+        ``n_iter_no_change`` consecutive epochs.
+    n_iter_no_change : int, default=3
+        Patience of the stopping rule.
+    unbiased : bool, default=True
+        Use the two-independent-batch gradient (False: one batch, biased).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights and the batch order.
+
+    Attributes
+    ----------
+    x_weights_, y_weights_ : ndarray of shape (n_features, n_components)
+        Weights on the standardized views, in canonical form.
+    canonical_correlations_ : ndarray of shape (n_components,)
+        Training correlations of the score pairs.
+    eigenvalues_ : ndarray of shape (n_components,)
+        Generalised eigenvalues within the fitted span.
+    loss_curve_ : list of float
+        Full-data Eckart-Young loss after each epoch (``fit`` only).
+    n_iter_ : int
+        Epochs run.
+    x_loadings_, y_loadings_, coef_, x_mean_, x_std_, y_mean_, y_std_ : ndarray
+        As in :class:`CCA`.
+    n_features_in_ : int
+        Number of features of X.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features of X, when it has string column names.
+
+    Examples
+    --------
+    >>> from sklearn_losses.cross_decomposition import CCA, StochasticCCA
+    >>> from sklearn_losses.datasets import make_multiview
+    >>> X, Y = make_multiview(4000, (20, 20), correlations=(0.9, 0.7), random_state=0)
+    >>> sgd = StochasticCCA(n_components=2, batch_size=100, random_state=0).fit(X, Y)
+    >>> exact = CCA(n_components=2).fit(X, Y)
+    >>> ratio = sgd.canonical_correlations_.sum() / exact.canonical_correlations_.sum()
+    >>> bool(ratio > 0.99)
+    True
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "regularization": [Interval(Real, 0, 1, closed="both")],
+        "scale": ["boolean"],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "unbiased": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_components=2, *, regularization=0.0, scale=True, batch_size=256,
+                 learning_rate="auto", max_iter=30, tol=1e-4, n_iter_no_change=3,
+                 unbiased=True, random_state=None):
+        self.n_components = n_components
+        self.regularization = regularization
+        self.scale = scale
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.unbiased = unbiased
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit by SGD over epochs of the data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples, n_targets) or (n_samples,)
+            Second view.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, Y = self._validate_views(X, y)
+        self._y_one_column = np.ndim(y) == 1
+        self._check_n_components(X, Y)
+        rng = check_random_state(self.random_state)
+        Xs, Ys = self._standardize_views(X, Y)
+        Xs, Ys = np.ascontiguousarray(Xs), np.ascontiguousarray(Ys)
+        self._init_weights(Xs.shape[1], Ys.shape[1], rng)
+        lr0 = self._base_step(Xs, Ys, rng)
+        self.loss_curve_, stall = [], 0
+        for epoch in range(self.max_iter):
+            self._epoch(Xs, Ys, lr0 / np.sqrt(1.0 + epoch), rng)
+            self.loss_curve_.append(eckart_young_loss(
+                Xs, Ys, self.x_weights_, self.y_weights_, regularization=self.regularization))
+            self.n_iter_ = epoch + 1
+            if epoch and self.loss_curve_[-2] - self.loss_curve_[-1] < self.tol * abs(
+                    self.loss_curve_[-1]):
+                stall += 1
+                if stall >= self.n_iter_no_change:
+                    break
+            else:
+                stall = 0
+        return self._finish_fit(Xs, Ys)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """One epoch of SGD over a chunk of data (for streams that do not fit in memory).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of the first view.
+        y : array-like of shape (n_samples, n_targets) or (n_samples,)
+            The same rows of the second view.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first = not hasattr(self, "x_weights_")
+        X, Y = self._validate_views(X, y, reset=first)
+        rng = check_random_state(self.random_state) if first else self._rng
+        if first:
+            self._y_one_column = np.ndim(y) == 1
+            self._check_n_components(X, Y)
+            self._rng, self._seen = rng, 0
+            self._sums = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
+            self._squares = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
+            self._init_weights(X.shape[1], Y.shape[1], rng)
+            self.n_iter_ = 0
+        elif Y.shape[1] != self.y_mean_.shape[0]:
+            raise ValueError(f"Y has {Y.shape[1]} columns; the first chunk had "
+                             f"{self.y_mean_.shape[0]}.")
+        Xs, Ys = self._running_standardize(X, Y)
+        if first:
+            self._lr0 = self._base_step(Xs, Ys, rng)
+        self._epoch(Xs, Ys, self._lr0 / np.sqrt(1.0 + self.n_iter_), rng)
+        self.n_iter_ += 1
+        return self._finish_fit(Xs, Ys)
+
+    # -- internals ---------------------------------------------------------------------
+    def _init_weights(self, p, q, rng):
+        k = self.n_components
+        self.x_weights_ = rng.standard_normal((p, k)) / np.sqrt(p)
+        self.y_weights_ = rng.standard_normal((q, k)) / np.sqrt(q)
+
+    def _base_step(self, Xs, Ys, rng):
+        """Learning rate over the largest eigenvalue of a minibatch's B (its scale)."""
+        rows = rng.choice(Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2000)),
+                          replace=False)
+        c, n = self.regularization, len(rows) - 1
+        top = max(
+            np.linalg.eigvalsh((1 - c) * (Xs[rows].T @ Xs[rows]) / n + c * np.eye(Xs.shape[1]))[-1],
+            np.linalg.eigvalsh((1 - c) * (Ys[rows].T @ Ys[rows]) / n + c * np.eye(Ys.shape[1]))[-1],
+        )
+        rate = 0.25 if self.learning_rate == "auto" else self.learning_rate
+        return rate / top
+
+    def _epoch(self, Xs, Ys, lr, rng):
+        n = Xs.shape[0]
+        batch = min(self.batch_size, n)
+        order = rng.permutation(n)
+        order2 = rng.permutation(n)
+        ey_epoch(Xs, Ys, self.x_weights_, self.y_weights_, order, order2, batch, lr,
+                 float(self.regularization), bool(self.unbiased))
+        if not (np.all(np.isfinite(self.x_weights_)) and np.all(np.isfinite(self.y_weights_))):
+            raise ValueError(
+                "StochasticCCA diverged (non-finite weights); lower learning_rate or raise "
+                "batch_size."
+            )
+
+    def _running_standardize(self, X, Y):
+        self._seen += X.shape[0]
+        for i, view in enumerate((X, Y)):
+            self._sums[i] += view.sum(axis=0)
+            self._squares[i] += (view**2).sum(axis=0)
+        means = [s / self._seen for s in self._sums]
+        stds = [np.sqrt(np.maximum(q / self._seen - m**2, 0.0)) for q, m in
+                zip(self._squares, means)]
+        if not self.scale:
+            stds = [np.ones_like(m) for m in means]
+        for s in stds:
+            s[s == 0] = 1.0
+        self.x_mean_, self.y_mean_ = means
+        self.x_std_, self.y_std_ = stds
+        return (np.ascontiguousarray((X - self.x_mean_) / self.x_std_),
+                np.ascontiguousarray((Y - self.y_mean_) / self.y_std_))

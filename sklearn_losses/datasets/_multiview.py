@@ -1,0 +1,70 @@
+"""Two views with known canonical correlations (Chapman et al. style simulations)."""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = ["make_multiview"]
+
+
+def make_multiview(n_samples, n_features=(20, 20), *, correlations=(0.9, 0.8, 0.7, 0.6, 0.5),
+                   nonlinear=False, condition_number=1.0, random_state=None):
+    """Two views whose population canonical correlations are ``correlations``.
+
+    Latent pairs ``(z_k, w_k)`` are standard normal with ``corr(z_k, w_k) =
+    correlations[k]``; the remaining coordinates of each view are independent
+    noise.  Each view is then mixed by a random invertible matrix with the given
+    condition number, which changes no canonical correlation.  With
+    ``nonlinear=True`` the second view sees ``cos(pi * w)`` of its latents instead
+    (pushed through the same mixing), so a linear CCA finds almost nothing while
+    a nonlinear one (:class:`~sklearn_losses.cross_decomposition.DeepCCA`) can.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows.
+    n_features : tuple (p1, p2), default=(20, 20)
+        Dimensions of the two views, each at least ``len(correlations)``.
+    correlations : sequence of float in (0, 1), default=(0.9, 0.8, 0.7, 0.6, 0.5)
+        The canonical correlations.
+    nonlinear : bool, default=False
+        Make the relation between the views nonlinear.
+    condition_number : float, default=1.0
+        Condition number of each view's mixing matrix.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, p1)
+    Y : ndarray of shape (n_samples, p2)
+
+    Examples
+    --------
+    >>> from sklearn_losses.datasets import make_multiview
+    >>> X, Y = make_multiview(500, (6, 5), correlations=(0.8,), random_state=0)
+    >>> X.shape, Y.shape
+    ((500, 6), (500, 5))
+    """
+    rng = check_random_state(random_state)
+    rho = np.asarray(correlations, dtype=np.float64)
+    p1, p2 = n_features
+    k = rho.size
+    if k == 0 or np.any((rho <= 0) | (rho >= 1)):
+        raise ValueError("correlations must be a non-empty sequence of values in (0, 1).")
+    if min(p1, p2) < k:
+        raise ValueError(f"each view needs at least {k} features, got {n_features}.")
+    z = rng.standard_normal((n_samples, k))
+    w = rho * z + np.sqrt(1 - rho**2) * rng.standard_normal((n_samples, k))
+    if nonlinear:
+        w = np.cos(np.pi * w)
+        w = (w - w.mean(axis=0)) / w.std(axis=0)
+    X = np.column_stack([z, rng.standard_normal((n_samples, p1 - k))])
+    Y = np.column_stack([w, rng.standard_normal((n_samples, p2 - k))])
+    return X @ _mixing(p1, condition_number, rng), Y @ _mixing(p2, condition_number, rng)
+
+
+def _mixing(p, condition_number, rng):
+    """A random p x p matrix with singular values log-spaced from 1 to ``condition_number``."""
+    left, _ = np.linalg.qr(rng.standard_normal((p, p)))
+    right, _ = np.linalg.qr(rng.standard_normal((p, p)))
+    return left @ np.diag(np.geomspace(1.0, condition_number, p)) @ right
