@@ -144,7 +144,7 @@ class StochasticCCA(TwoViewBase):
         lr0 = self._base_step(Xs, Ys, rng)
         self.loss_curve_, stall = [], 0
         for epoch in range(self.max_iter):
-            self._epoch(Xs, Ys, lr0 / np.sqrt(1.0 + epoch), rng)
+            self._epoch(Xs, Ys, lr0 / (1.0 + epoch), rng)
             self.loss_curve_.append(eckart_young_loss(
                 Xs, Ys, self.x_weights_, self.y_weights_, regularization=self.regularization))
             self.n_iter_ = epoch + 1
@@ -190,7 +190,7 @@ class StochasticCCA(TwoViewBase):
         Xs, Ys = self._running_standardize(X, Y)
         if first:
             self._lr0 = self._base_step(Xs, Ys, rng)
-        self._epoch(Xs, Ys, self._lr0 / np.sqrt(1.0 + self.n_iter_), rng)
+        self._epoch(Xs, Ys, self._lr0 / (1.0 + self.n_iter_), rng)
         self.n_iter_ += 1
         return self._finish_fit(Xs, Ys)
 
@@ -202,14 +202,14 @@ class StochasticCCA(TwoViewBase):
 
     def _base_step(self, Xs, Ys, rng):
         """Learning rate over the largest eigenvalue of a minibatch's B (its scale)."""
-        rows = rng.choice(Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2000)),
+        rows = rng.choice(Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2)),
                           replace=False)
         c, n = self.regularization, len(rows) - 1
         top = max(
             np.linalg.eigvalsh((1 - c) * (Xs[rows].T @ Xs[rows]) / n + c * np.eye(Xs.shape[1]))[-1],
             np.linalg.eigvalsh((1 - c) * (Ys[rows].T @ Ys[rows]) / n + c * np.eye(Ys.shape[1]))[-1],
         )
-        rate = 0.25 if self.learning_rate == "auto" else self.learning_rate
+        rate = 0.2 if self.learning_rate == "auto" else self.learning_rate
         return rate / top
 
     def _epoch(self, Xs, Ys, lr, rng):
