@@ -1,6 +1,6 @@
 """
 PRESTO: better rare-class probabilities by shrinking towards proportional odds
-=============================================================================
+==============================================================================
 
 Faletto & Bien (ICML 2023) estimate the probability of a rare top class of an
 ordinal outcome.  Proportional odds forces one slope vector for every

@@ -56,7 +56,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
         The device used.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     Examples

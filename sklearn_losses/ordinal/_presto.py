@@ -91,7 +91,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         Largest KKT violation at the solution (standardized scale).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
