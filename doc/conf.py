@@ -36,7 +36,14 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 html_theme = "pydata_sphinx_theme"
 html_title = "sklearn_losses"
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# the set_*_request methods come from scikit-learn with references to its own docs
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": False,
+    "exclude-members": "set_fit_request, set_score_request, set_partial_fit_request, "
+    "set_predict_request, set_predict_proba_request, set_transform_request, "
+    "set_output, set_params, get_params, get_metadata_routing",
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
@@ -64,7 +71,7 @@ def _write_api_reference():
         lines.append("No family is built yet.")
     from sklearn_losses import datasets
 
-    lines += ["``sklearn_losses.datasets``", "--------------------------", ""]
+    lines += ["``sklearn_losses.datasets``", "-" * 28, ""]
     lines += [".. currentmodule:: sklearn_losses.datasets", "", ".. autosummary::"]
     lines += ["   :toctree: generated/", ""]
     lines += [f"   {name}" for name in datasets.__all__] or ["   "]

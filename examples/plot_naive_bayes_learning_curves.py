@@ -1,6 +1,6 @@
 """
 Naive Bayes needs O(log n) samples, logistic regression O(n)
-===========================================================
+============================================================
 
 Zheng et al. (ICML 2023) compare a naive Bayes with one variance shared by the
 classes (a *linear* generative classifier) with logistic regression, its

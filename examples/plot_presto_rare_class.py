@@ -1,6 +1,6 @@
 """
 PRESTO: better rare-class probabilities by shrinking towards proportional odds
-=============================================================================
+==============================================================================
 
 Faletto & Bien (ICML 2023) estimate the probability of a rare top class of an
 ordinal outcome.  Proportional odds forces one slope vector for every
@@ -15,8 +15,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_losses.datasets import make_presto_data
-from sklearn_losses.ordinal import PRESTOClassifierCV, ProportionalOddsClassifier
-from sklearn_losses.ordinal._plotting import plot_coefficient_path
+from sklearn_losses.ordinal import (
+    PRESTOClassifierCV,
+    ProportionalOddsClassifier,
+    plot_coefficient_path,
+)
 
 errors = {"PRESTO": [], "proportional odds": [], "logistic (rare class)": []}
 for seed in range(8):

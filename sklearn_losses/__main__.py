@@ -9,7 +9,7 @@ from . import FAMILIES, __version__
 
 def _cmd_list(args):
     from .reproduce import available
-    from .utils.discovery import all_families
+    from .utils.discovery import all_estimators, all_families
 
     built = all_families()
     reproducible = available()
@@ -18,8 +18,11 @@ def _cmd_list(args):
         print(f"{family:12s} sklearn_losses.{subpackage:24s} [{state}]")
         print(f"{'':12s} {paper}")
         if family in built:
-            names = [n for n in built[family].__all__ if n[:1].isupper()]
-            print(f"{'':12s} estimators: {', '.join(names) or '-'}")
+            module = built[family]
+            estimators = {name for name, _ in all_estimators()} & set(module.__all__)
+            others = [n for n in module.__all__ if n not in estimators]
+            print(f"{'':12s} estimators: {', '.join(sorted(estimators)) or '-'}")
+            print(f"{'':12s} also: {', '.join(others) or '-'}")
             print(f"{'':12s} reproduction: {'yes' if reproducible[family] else 'no'}")
     return 0
 

@@ -93,6 +93,7 @@ class SkorchEstimatorMixin:
     def _forward_numpy(self, X, output=0):
         """Run the fitted module in eval mode on ``X`` and return output ``output`` as float64."""
         torch, _ = require_torch()
+        X = np.require(X, requirements=["C", "W"])  # torch wants writable memory (memmaps)
         net = self.net_
         net.module_.eval()
         outputs = []

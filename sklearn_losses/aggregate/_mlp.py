@@ -56,7 +56,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
         The device used.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     Examples
@@ -136,7 +136,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
         std = float(y_bag.std())
         self._y_scale = std if std > 0 else 1.0
         target = np.column_stack([(y_bag - self._y_mean) / self._y_scale, codes])
-        self._fit_net(X, target.astype(np.float32))
+        self._fit_net(np.require(X, requirements=["C", "W"]), target.astype(np.float32))
         return self
 
     def _make_net(self, X, y, device):

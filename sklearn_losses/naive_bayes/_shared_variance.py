@@ -71,7 +71,7 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
         Intercepts of the linear decision function.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

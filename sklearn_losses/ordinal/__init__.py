@@ -7,8 +7,14 @@ proportional odds) and :class:`PRESTOClassifierCV` (its regularisation path
 with cross-validated Brier score).
 """
 
+from ._plotting import plot_coefficient_path
 from ._presto import PRESTOClassifier
 from ._presto_cv import PRESTOClassifierCV
 from ._proportional_odds import ProportionalOddsClassifier
 
-__all__ = ["PRESTOClassifier", "PRESTOClassifierCV", "ProportionalOddsClassifier"]
+__all__ = [
+    "PRESTOClassifier",
+    "PRESTOClassifierCV",
+    "ProportionalOddsClassifier",
+    "plot_coefficient_path",
+]

@@ -91,7 +91,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         Largest KKT violation at the solution (standardized scale).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -211,6 +211,7 @@ class PrestoProblem:
     """One PRESTO data set (standardized) whose solutions can be warm-started along alphas."""
 
     def __init__(self, Xs, codes, weight, n_classes, link, penalize_first, enforce_order=False):
+        self._args = (codes, weight, n_classes, link, penalize_first, enforce_order)
         self.loss = CumulativeLinkLoss(Xs, codes, weight, LINKS[link], enforce_order)
         self.n_thresholds = n_classes - 1
         self.n_features = Xs.shape[1]
@@ -259,6 +260,48 @@ class PrestoProblem:
         _, grad_a, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
         kkt = kkt_violation(grad_a, slopes_gradient_to_psi(grad_B), psi, penalty)
         return a, psi, n_iter, kkt, converged
+
+    def path(self, alphas, tol=1e-6, max_iter=10000):
+        """Solutions along decreasing ``alphas``: warm starts and the sequential strong rule.
+
+        At each alpha, a feature is kept when one of its increments is non-zero or
+        its gradient at the previous solution passes the strong rule
+        ``|grad| >= 2 alpha - alpha_prev``; the problem is solved on the kept
+        columns only, then the KKT conditions are checked on all features and the
+        violators added back until none is left, so the result is the full solution.
+
+        Yields ``(intercepts, psi, n_iter)`` per alpha.
+        """
+        a, psi = self.null_start()
+        grad_psi, previous = None, None
+        for alpha in alphas:
+            if grad_psi is None:
+                features = np.ones(self.n_features, dtype=bool)
+            else:
+                strong = np.abs(grad_psi) >= (2 * alpha - previous) * self.factor
+                features = np.any(strong | (psi != 0), axis=1)
+            n_iter = 0
+            while True:
+                a, sub_psi, it = self._solve_on(features, alpha, (a, psi[features]), tol, max_iter)
+                n_iter += it
+                psi = np.zeros_like(psi)
+                psi[features] = sub_psi
+                _, _, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
+                grad_psi = slopes_gradient_to_psi(grad_B)
+                violated = ~features & np.any(np.abs(grad_psi) > alpha * self.factor + tol, axis=1)
+                if not violated.any():
+                    break
+                features |= violated
+            previous = alpha
+            yield a, psi, n_iter
+
+    def _solve_on(self, features, alpha, start, tol, max_iter):
+        if features.all():
+            a, psi, n_iter, *_ = self.solve(alpha, start, tol, max_iter)
+            return a, psi, n_iter
+        sub = PrestoProblem(np.ascontiguousarray(self.loss.X[:, features]), *self._args)
+        a, psi, n_iter, *_ = sub.solve(alpha, start, tol, max_iter)
+        return a, psi, n_iter
 
     def alpha_max(self, tol=1e-8):
         """Smallest alpha at which every penalised increment is zero, and that solution."""

@@ -67,7 +67,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         Solver iterations of the full-data path, summed.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -171,10 +171,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         self.alpha_ = float(alphas[self.best_index_])
 
         coefs, intercepts, self.n_iter_ = [], [], 0
-        state = None
-        for alpha in alphas:
-            a, psi, n_iter, *_ = full.solve(alpha, state, self.tol, self.max_iter)
-            state = (a, psi)
+        for a, psi, n_iter in full.path(alphas, self.tol, self.max_iter):
             self.n_iter_ += n_iter
             self._set_original_scale(a, psi_to_slopes(psi), mean, scale)
             coefs.append(self.coef_)
@@ -199,10 +196,8 @@ def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes):
     X_test = (X[test] - mean) / scale
     onehot = np.eye(n_classes)[codes[test]]
     w_test = weight[test]
-    scores, state = [], None
-    for alpha in alphas:
-        a, psi, *_ = problem.solve(alpha, state, est.tol, est.max_iter)
-        state = (a, psi)
+    scores = []
+    for a, psi, _ in problem.path(alphas, est.tol, est.max_iter):
         proba = np.zeros((len(test), n_classes))
         proba[:, present] = probabilities_from_predictors(
             X_test @ psi_to_slopes(psi) + a,

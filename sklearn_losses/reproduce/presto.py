@@ -91,7 +91,7 @@ def _plot(mse, model, out):
         return []
     import matplotlib.pyplot as plt
 
-    from ..ordinal._plotting import plot_coefficient_path
+    from ..ordinal import plot_coefficient_path
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     plot_coefficient_path(model, ax=axes[0])

@@ -166,3 +166,14 @@ def test_ordinal_family_does_not_warn_on_normal_fits(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         PRESTOClassifierCV(alphas=5, cv=3).fit(X, y).predict_proba(X)
+
+
+def test_coefficient_path_plot_marks_the_chosen_alpha(data):
+    pytest.importorskip("matplotlib")
+    from sklearn_losses.ordinal import plot_coefficient_path
+
+    X, y = data
+    model = PRESTOClassifierCV(alphas=5, cv=3).fit(X, y)
+    ax = plot_coefficient_path(model)
+    assert len(ax.lines) == X.shape[1] + 1  # one curve per feature and the alpha_ marker
+    np.testing.assert_allclose(ax.lines[-1].get_xdata(), model.alpha_)

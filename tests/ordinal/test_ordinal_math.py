@@ -236,3 +236,28 @@ def test_active_ordering_constraints_reach_the_constrained_optimum(seed):
     assert np.sum(gaps(reference.x) < 1e-6) >= 1  # the constraint is active
     assert gaps(theta).min() >= 0  # training predictors stay ordered
     assert objective(theta) == pytest.approx(reference.fun, abs=1e-7)
+
+
+def test_screened_path_equals_independent_solves():
+    from sklearn_losses.ordinal._presto import PrestoProblem
+    from sklearn_losses.ordinal._solver import kkt_violation
+
+    X, y, _ = make_presto_data(n_samples=800, n_features=30, sparsity=0.1, random_state=4)
+    Xs = np.ascontiguousarray(StandardScaler().fit_transform(X))
+    codes, weight = y.astype(np.int64), np.ones(len(y))
+    problem = PrestoProblem(Xs, codes, weight, 4, "logit", True)
+    alpha_max, _ = problem.alpha_max()
+    alphas = np.geomspace(alpha_max, alpha_max * 0.05, 8)
+    screened = list(problem.path(alphas, tol=1e-8))
+    n_zero_features = [np.sum(~np.any(psi != 0, axis=1)) for _, psi, _ in screened]
+    assert max(n_zero_features[1:]) > 5  # the strong rule had features to drop
+    for alpha, (a, psi, _) in zip(alphas, screened):
+        fresh = PrestoProblem(Xs, codes, weight, 4, "logit", True)
+        a_ref, psi_ref, *_ = fresh.solve(alpha, tol=1e-8, max_iter=50_000)
+        # both stop at KKT <= 1e-8; the rare threshold is flat, so its parameters agree
+        # to about 1e-5 only
+        np.testing.assert_allclose(psi, psi_ref, atol=1e-4)
+        np.testing.assert_allclose(a, a_ref, atol=1e-4)
+        _, grad_a, grad_B = problem.loss.value_and_gradient(a, np.cumsum(psi, axis=1))
+        grad_psi = np.cumsum(grad_B[:, ::-1], axis=1)[:, ::-1]
+        assert kkt_violation(grad_a, grad_psi, psi, alpha * problem.factor) <= 1e-7
