@@ -8,11 +8,28 @@ check for the same kind of estimator (quoted in the reason).
 """
 
 INIT_PARAMS = {
+    "CCA": {"n_components": 1},
+    "StochasticCCA": {"n_components": 1, "max_iter": 5},
+    "DeepCCA": {"n_components": 1, "hidden_layer_sizes": (8,), "max_epochs": 2, "batch_size": 8},
     "AggregateMLPRegressor": {"max_epochs": 3, "hidden_layer_sizes": (8,)},
     "PRESTOClassifierCV": {"alphas": 4, "cv": 3},
 }
 
-EXPECTED_FAILED_CHECKS = {}
+# scikit-learn's transformer checks special-case its own cross-decomposition estimators by
+# name (sklearn.utils._test_common CROSS_DECOMPOSITION: PLSCanonical, PLSRegression, CCA,
+# PLSSVD), whose fit_transform(X, y) returns the pair (x_scores, y_scores); ours follow the
+# same API but carry other names, so the generic branch compares a tuple with an array.
+_CROSS_DECOMPOSITION_BY_NAME = (
+    "scikit-learn excuses its cross-decomposition estimators from this check by name: "
+    "fit_transform(X, y) returns (x_scores, y_scores) as sklearn's PLS/CCA do"
+)
+EXPECTED_FAILED_CHECKS = {
+    name: {
+        "check_transformer_general": _CROSS_DECOMPOSITION_BY_NAME,
+        "check_transformer_data_not_an_array": _CROSS_DECOMPOSITION_BY_NAME,
+    }
+    for name in ("StochasticCCA", "DeepCCA")
+}
 
 
 def make_instance(cls):

@@ -6,7 +6,14 @@ unconstrained Eckart-Young loss by minibatch SGD with two independent batches
 """
 
 from ._cca import CCA
-from ._loss import eckart_young_loss, eckart_young_gradient
+from ._deep import DeepCCA
+from ._loss import eckart_young_gradient, eckart_young_loss
 from ._stochastic import StochasticCCA
 
-__all__ = ["CCA", "StochasticCCA", "eckart_young_gradient", "eckart_young_loss"]
+__all__ = [
+    "CCA",
+    "DeepCCA",
+    "StochasticCCA",
+    "eckart_young_gradient",
+    "eckart_young_loss",
+]

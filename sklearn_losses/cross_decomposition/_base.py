@@ -14,8 +14,11 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 def inverse_sqrt(matrix, *, rank_tol=None):
     """Symmetric inverse square root on the range of ``matrix`` and its numerical rank."""
     eigvals, eigvecs = np.linalg.eigh((matrix + matrix.T) / 2)
-    tol = rank_tol if rank_tol is not None else (
-        eigvals.max(initial=0.0) * matrix.shape[0] * np.finfo(float).eps)
+    tol = (
+        rank_tol
+        if rank_tol is not None
+        else (eigvals.max(initial=0.0) * matrix.shape[0] * np.finfo(float).eps)
+    )
     keep = eigvals > tol
     root = eigvecs[:, keep] / np.sqrt(eigvals[keep])
     return root @ eigvecs[:, keep].T, int(keep.sum())
@@ -35,18 +38,19 @@ def canonical_directions(cov_xx, cov_yy, cov_xy, n_components):
     return root_x @ U[:, :k], root_y @ Vt[:k].T, S[:k], (rank_x, rank_y)
 
 
-class TwoViewBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RegressorMixin,
-                  MultiOutputMixin, BaseEstimator):
-    """Shared API of the CCA estimators (the signature of scikit-learn's cross decomposition).
-
-    Subclasses set ``x_mean_, x_std_, y_mean_, y_std_, x_weights_, y_weights_``
-    (weights act on standardized views) and call :meth:`_finish_fit`.
-    """
+class TwoViewMixin:
+    """Validation, standardization and scoring shared by every two-view estimator."""
 
     def _validate_views(self, X, Y, reset=True):
+        if Y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None "
+                "(y is the second view)."
+            )
         X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_min_samples=2)
-        Y = check_array(Y, input_name="Y", dtype=np.float64, ensure_2d=False,
-                        ensure_min_samples=2)
+        Y = check_array(Y, input_name="Y", dtype=np.float64, ensure_2d=False, ensure_min_samples=2)
+        if reset:
+            self._y_one_column = Y.ndim == 1
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)  # a single target column, as scikit-learn's CCA
         if Y.shape[0] != X.shape[0]:
@@ -73,6 +77,63 @@ class TwoViewBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RegressorMi
                 f"{X.shape[1]}, n_features_Y={Y.shape[1]}, n_samples - 1={X.shape[0] - 1})."
             )
 
+    def fit_transform(self, X, y=None):
+        """Fit, then return the scores of both views (``(x_scores, y_scores)``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples, n_targets)
+            Second view.
+
+        Returns
+        -------
+        scores : tuple of ndarray
+        """
+        return self.fit(X, y).transform(X, y)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean canonical correlation of held-out scores (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples, n_targets)
+            Second view.
+        sample_weight : None
+            Not supported; present for API compatibility.
+
+        Returns
+        -------
+        score : float
+            The mean over components of corr(x_scores[:, k], y_scores[:, k]).
+        """
+        if sample_weight is not None:
+            raise ValueError("score does not support sample_weight.")
+        x_scores, y_scores = self.transform(X, y)
+        xc = x_scores - x_scores.mean(axis=0)
+        yc = y_scores - y_scores.mean(axis=0)
+        denom = np.sqrt((xc**2).sum(axis=0) * (yc**2).sum(axis=0))
+        corr = np.divide((xc * yc).sum(axis=0), denom, out=np.zeros(denom.shape), where=denom > 0)
+        return float(corr.mean())
+
+
+class TwoViewBase(
+    TwoViewMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    RegressorMixin,
+    MultiOutputMixin,
+    BaseEstimator,
+):
+    """Linear two-view estimators (the signature of scikit-learn's cross decomposition).
+
+    Subclasses set ``x_mean_, x_std_, y_mean_, y_std_, x_weights_, y_weights_``
+    (weights act on standardized views) and call :meth:`_finish_fit`.
+    """
+
     def _finish_fit(self, Xs, Ys):
         """Rotate the weights into the canonical form of their span, then set the rest.
 
@@ -89,7 +150,8 @@ class TwoViewBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RegressorMi
         rot_x, rot_y, eigenvalues, _ = canonical_directions(
             (1 - c) * (Tx.T @ Tx / n) + c * (Wx.T @ Wx),
             (1 - c) * (Ty.T @ Ty / n) + c * (Wy.T @ Wy),
-            Tx.T @ Ty / n, self.n_components,
+            Tx.T @ Ty / n,
+            self.n_components,
         )
         self.x_weights_, self.y_weights_ = Wx @ rot_x, Wy @ rot_y
         self.eigenvalues_ = eigenvalues
@@ -127,22 +189,6 @@ class TwoViewBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RegressorMi
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         return x_scores, (Y - self.y_mean_) / self.y_std_ @ self.y_weights_
 
-    def fit_transform(self, X, y=None):
-        """Fit, then return the scores of both views (``(x_scores, y_scores)``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            First view.
-        y : array-like of shape (n_samples, n_targets)
-            Second view.
-
-        Returns
-        -------
-        scores : tuple of ndarray
-        """
-        return self.fit(X, y).transform(X, y)
-
     def inverse_transform(self, X):
         """Reconstruct the first view from its scores (least squares through the loadings).
 
@@ -176,33 +222,6 @@ class TwoViewBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RegressorMi
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Y = (X - self.x_mean_) / self.x_std_ @ self.coef_ + self.y_mean_
         return Y.ravel() if self._y_one_column else Y
-
-    def score(self, X, y, sample_weight=None):
-        """Mean canonical correlation of held-out scores (higher is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            First view.
-        y : array-like of shape (n_samples, n_targets)
-            Second view.
-        sample_weight : None
-            Not supported; present for API compatibility.
-
-        Returns
-        -------
-        score : float
-            The mean over components of corr(x_scores[:, k], y_scores[:, k]).
-        """
-        if sample_weight is not None:
-            raise ValueError("score does not support sample_weight.")
-        x_scores, y_scores = self.transform(X, y)
-        xc = x_scores - x_scores.mean(axis=0)
-        yc = y_scores - y_scores.mean(axis=0)
-        denom = np.sqrt((xc**2).sum(axis=0) * (yc**2).sum(axis=0))
-        corr = np.divide((xc * yc).sum(axis=0), denom, out=np.zeros(denom.shape),
-                         where=denom > 0)
-        return float(corr.mean())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

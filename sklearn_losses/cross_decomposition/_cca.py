@@ -108,20 +108,21 @@ class CCA(TwoViewBase):
             The fitted estimator.
         """
         X, Y = self._validate_views(X, y)
-        self._y_one_column = np.ndim(y) == 1
         self._check_n_components(X, Y)
         Xs, Ys = self._standardize_views(X, Y)
         n, c = X.shape[0] - 1, self.regularization
         cov_xx = (1 - c) * (Xs.T @ Xs / n) + c * np.eye(X.shape[1])
         cov_yy = (1 - c) * (Ys.T @ Ys / n) + c * np.eye(Y.shape[1])
         self.x_weights_, self.y_weights_, _, ranks = canonical_directions(
-            cov_xx, cov_yy, Xs.T @ Ys / n, self.n_components)
+            cov_xx, cov_yy, Xs.T @ Ys / n, self.n_components
+        )
         if c == 0 and (ranks[0] < X.shape[1] or ranks[1] < Y.shape[1]):
             warnings.warn(
                 f"A view is rank deficient (ranks {ranks} for {X.shape[1]} and {Y.shape[1]} "
                 "features) and regularization=0: the canonical directions are fitted on its "
                 "range and correlations may be spuriously high; set regularization > 0.",
-                UserWarning, stacklevel=2,
+                UserWarning,
+                stacklevel=2,
             )
         if self.x_weights_.shape[1] < self.n_components:
             raise ValueError(

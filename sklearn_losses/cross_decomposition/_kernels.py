@@ -18,7 +18,7 @@ def _batch_terms(Xb, Yb, Wx, Wy, c):
 
 
 @njit
-def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, shift=0.0):
+def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased):
     """One pass of SGD on the Eckart-Young loss, updating ``Wx, Wy`` in place.
 
     Batch t uses rows ``order[t*b:(t+1)*b]``; with ``unbiased`` the variance term
@@ -40,8 +40,8 @@ def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, shift=0.0
         else:
             BWx2, BWy2, V2 = BWx, BWy, V
         n = batch_size - 1.0
-        gx = -4.0 * ((Xb.T @ Zy) / n + shift * BWx) + 2.0 * (BWx @ V2 + BWx2 @ V)
-        gy = -4.0 * ((Yb.T @ Zx) / n + shift * BWy) + 2.0 * (BWy @ V2 + BWy2 @ V)
+        gx = -4.0 * (Xb.T @ Zy) / n + 2.0 * (BWx @ V2 + BWx2 @ V)
+        gy = -4.0 * (Yb.T @ Zx) / n + 2.0 * (BWy @ V2 + BWy2 @ V)
         total += -4.0 * np.trace(Zx.T @ Zy) / n + np.sum(V * V2)
         Wx -= lr * gx
         Wy -= lr * gy

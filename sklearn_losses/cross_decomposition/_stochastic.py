@@ -25,7 +25,7 @@ class StochasticCCA(TwoViewBase):
     independent minibatch in the quadratic term so that the estimate is unbiased.
     Epochs run in a compiled numba kernel; the step is ``learning_rate`` divided
     by the largest eigenvalue of a minibatch covariance (so it adapts to the
-    data's scale) and decays as ``1 / sqrt(1 + epoch)``.  The result is rotated
+    data's scale) and decays as ``1 / (1 + epoch)``.  The result is rotated
     into the canonical form of its span (as :class:`CCA`), since the loss fixes
     the subspace, not the basis.
 
@@ -46,7 +46,7 @@ class StochasticCCA(TwoViewBase):
     batch_size : int, default=256
         Rows per minibatch (at least 2).
     learning_rate : "auto" or float, default="auto"
-        Step size; ``"auto"`` is 0.25.  Divided by the largest eigenvalue of a
+        Step size; ``"auto"`` is 0.2.  Divided by the largest eigenvalue of a
         minibatch covariance.
     max_iter : int, default=30
         Maximum epochs.
@@ -104,9 +104,20 @@ class StochasticCCA(TwoViewBase):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_components=2, *, regularization=0.0, scale=True, batch_size=256,
-                 learning_rate="auto", max_iter=30, tol=1e-4, n_iter_no_change=3,
-                 unbiased=True, random_state=None):
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        regularization=0.0,
+        scale=True,
+        batch_size=256,
+        learning_rate="auto",
+        max_iter=30,
+        tol=1e-4,
+        n_iter_no_change=3,
+        unbiased=True,
+        random_state=None,
+    ):
         self.n_components = n_components
         self.regularization = regularization
         self.scale = scale
@@ -135,21 +146,28 @@ class StochasticCCA(TwoViewBase):
             The fitted estimator.
         """
         X, Y = self._validate_views(X, y)
-        self._y_one_column = np.ndim(y) == 1
         self._check_n_components(X, Y)
         rng = check_random_state(self.random_state)
         Xs, Ys = self._standardize_views(X, Y)
         Xs, Ys = np.ascontiguousarray(Xs), np.ascontiguousarray(Ys)
         self._init_weights(Xs.shape[1], Ys.shape[1], rng)
         lr0 = self._base_step(Xs, Ys, rng)
+        # state that lets partial_fit continue after fit
+        self._rng, self._lr0, self._seen = rng, lr0, X.shape[0]
+        self._sums = [X.sum(axis=0), Y.sum(axis=0)]
+        self._squares = [(X**2).sum(axis=0), (Y**2).sum(axis=0)]
         self.loss_curve_, stall = [], 0
         for epoch in range(self.max_iter):
             self._epoch(Xs, Ys, lr0 / (1.0 + epoch), rng)
-            self.loss_curve_.append(eckart_young_loss(
-                Xs, Ys, self.x_weights_, self.y_weights_, regularization=self.regularization))
+            self.loss_curve_.append(
+                eckart_young_loss(
+                    Xs, Ys, self.x_weights_, self.y_weights_, regularization=self.regularization
+                )
+            )
             self.n_iter_ = epoch + 1
             if epoch and self.loss_curve_[-2] - self.loss_curve_[-1] < self.tol * abs(
-                    self.loss_curve_[-1]):
+                self.loss_curve_[-1]
+            ):
                 stall += 1
                 if stall >= self.n_iter_no_change:
                     break
@@ -177,7 +195,6 @@ class StochasticCCA(TwoViewBase):
         X, Y = self._validate_views(X, y, reset=first)
         rng = check_random_state(self.random_state) if first else self._rng
         if first:
-            self._y_one_column = np.ndim(y) == 1
             self._check_n_components(X, Y)
             self._rng, self._seen = rng, 0
             self._sums = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
@@ -185,8 +202,9 @@ class StochasticCCA(TwoViewBase):
             self._init_weights(X.shape[1], Y.shape[1], rng)
             self.n_iter_ = 0
         elif Y.shape[1] != self.y_mean_.shape[0]:
-            raise ValueError(f"Y has {Y.shape[1]} columns; the first chunk had "
-                             f"{self.y_mean_.shape[0]}.")
+            raise ValueError(
+                f"Y has {Y.shape[1]} columns; the first chunk had {self.y_mean_.shape[0]}."
+            )
         Xs, Ys = self._running_standardize(X, Y)
         if first:
             self._lr0 = self._base_step(Xs, Ys, rng)
@@ -201,14 +219,24 @@ class StochasticCCA(TwoViewBase):
         self.y_weights_ = rng.standard_normal((q, k)) / np.sqrt(q)
 
     def _base_step(self, Xs, Ys, rng):
-        """Learning rate over the largest eigenvalue of a minibatch's B (its scale)."""
-        rows = rng.choice(Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2)),
-                          replace=False)
-        c, n = self.regularization, len(rows) - 1
-        top = max(
-            np.linalg.eigvalsh((1 - c) * (Xs[rows].T @ Xs[rows]) / n + c * np.eye(Xs.shape[1]))[-1],
-            np.linalg.eigvalsh((1 - c) * (Ys[rows].T @ Ys[rows]) / n + c * np.eye(Ys.shape[1]))[-1],
+        """Learning rate over the largest eigenvalue of a minibatch's B (its scale).
+
+        Also rescales the random initial weights so that ``U^T B U`` starts small: the
+        quartic term's curvature grows with it, and a start far above the optimum's
+        scale (``U^T B U = Lambda <= 1``) diverges on correlated features.
+        """
+        rows = rng.choice(
+            Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2)), replace=False
         )
+        c, n = self.regularization, len(rows) - 1
+        B_x = (1 - c) * (Xs[rows].T @ Xs[rows]) / n + c * np.eye(Xs.shape[1])
+        B_y = (1 - c) * (Ys[rows].T @ Ys[rows]) / n + c * np.eye(Ys.shape[1])
+        start = np.trace(self.x_weights_.T @ B_x @ self.x_weights_)
+        start += np.trace(self.y_weights_.T @ B_y @ self.y_weights_)
+        shrink = np.sqrt(0.1 * self.n_components / max(start, np.finfo(float).tiny))
+        self.x_weights_ *= shrink
+        self.y_weights_ *= shrink
+        top = max(np.linalg.eigvalsh(B_x)[-1], np.linalg.eigvalsh(B_y)[-1])
         rate = 0.2 if self.learning_rate == "auto" else self.learning_rate
         return rate / top
 
@@ -217,8 +245,18 @@ class StochasticCCA(TwoViewBase):
         batch = min(self.batch_size, n)
         order = rng.permutation(n)
         order2 = rng.permutation(n)
-        ey_epoch(Xs, Ys, self.x_weights_, self.y_weights_, order, order2, batch, lr,
-                 float(self.regularization), bool(self.unbiased))
+        ey_epoch(
+            Xs,
+            Ys,
+            self.x_weights_,
+            self.y_weights_,
+            order,
+            order2,
+            batch,
+            lr,
+            float(self.regularization),
+            bool(self.unbiased),
+        )
         if not (np.all(np.isfinite(self.x_weights_)) and np.all(np.isfinite(self.y_weights_))):
             raise ValueError(
                 "StochasticCCA diverged (non-finite weights); lower learning_rate or raise "
@@ -231,13 +269,16 @@ class StochasticCCA(TwoViewBase):
             self._sums[i] += view.sum(axis=0)
             self._squares[i] += (view**2).sum(axis=0)
         means = [s / self._seen for s in self._sums]
-        stds = [np.sqrt(np.maximum(q / self._seen - m**2, 0.0)) for q, m in
-                zip(self._squares, means)]
+        stds = [
+            np.sqrt(np.maximum(q / self._seen - m**2, 0.0)) for q, m in zip(self._squares, means)
+        ]
         if not self.scale:
             stds = [np.ones_like(m) for m in means]
         for s in stds:
             s[s == 0] = 1.0
         self.x_mean_, self.y_mean_ = means
         self.x_std_, self.y_std_ = stds
-        return (np.ascontiguousarray((X - self.x_mean_) / self.x_std_),
-                np.ascontiguousarray((Y - self.y_mean_) / self.y_std_))
+        return (
+            np.ascontiguousarray((X - self.x_mean_) / self.x_std_),
+            np.ascontiguousarray((Y - self.y_mean_) / self.y_std_),
+        )

@@ -6,17 +6,26 @@ from sklearn.utils import check_random_state
 __all__ = ["make_multiview"]
 
 
-def make_multiview(n_samples, n_features=(20, 20), *, correlations=(0.9, 0.8, 0.7, 0.6, 0.5),
-                   nonlinear=False, condition_number=1.0, random_state=None):
+def make_multiview(
+    n_samples,
+    n_features=(20, 20),
+    *,
+    correlations=(0.9, 0.8, 0.7, 0.6, 0.5),
+    nonlinear=False,
+    condition_number=1.0,
+    random_state=None,
+):
     """Two views whose population canonical correlations are ``correlations``.
 
     Latent pairs ``(z_k, w_k)`` are standard normal with ``corr(z_k, w_k) =
     correlations[k]``; the remaining coordinates of each view are independent
     noise.  Each view is then mixed by a random invertible matrix with the given
     condition number, which changes no canonical correlation.  With
-    ``nonlinear=True`` the second view sees ``cos(pi * w)`` of its latents instead
-    (pushed through the same mixing), so a linear CCA finds almost nothing while
-    a nonlinear one (:class:`~sklearn_losses.cross_decomposition.DeepCCA`) can.
+    ``nonlinear=True`` the first view's latents are ``t ~ U(-1, 1)`` and the second
+    view's are ``rho * cos(pi t) + noise`` (standardized): the best nonlinear maps
+    reach correlations ``rho`` while ``t`` and ``cos(pi t)`` are uncorrelated, so a
+    linear CCA finds almost nothing and
+    :class:`~sklearn_losses.cross_decomposition.DeepCCA` can find ``sum(rho)``.
 
     Parameters
     ----------
@@ -53,11 +62,17 @@ def make_multiview(n_samples, n_features=(20, 20), *, correlations=(0.9, 0.8, 0.
         raise ValueError("correlations must be a non-empty sequence of values in (0, 1).")
     if min(p1, p2) < k:
         raise ValueError(f"each view needs at least {k} features, got {n_features}.")
-    z = rng.standard_normal((n_samples, k))
-    w = rho * z + np.sqrt(1 - rho**2) * rng.standard_normal((n_samples, k))
     if nonlinear:
-        w = np.cos(np.pi * w)
-        w = (w - w.mean(axis=0)) / w.std(axis=0)
+        # X sees t ~ U(-1, 1); Y sees cos(pi t) (standardized) with noise, so the best
+        # nonlinear functions reach corr = rho while corr(t, cos(pi t)) = 0 (linear CCA)
+        t = rng.uniform(-1.0, 1.0, size=(n_samples, k))
+        z = t * np.sqrt(3.0)
+        s = np.cos(np.pi * t)
+        s = (s - s.mean(axis=0)) / s.std(axis=0)
+        w = rho * s + np.sqrt(1 - rho**2) * rng.standard_normal((n_samples, k))
+    else:
+        z = rng.standard_normal((n_samples, k))
+        w = rho * z + np.sqrt(1 - rho**2) * rng.standard_normal((n_samples, k))
     X = np.column_stack([z, rng.standard_normal((n_samples, p1 - k))])
     Y = np.column_stack([w, rng.standard_normal((n_samples, p2 - k))])
     return X @ _mixing(p1, condition_number, rng), Y @ _mixing(p2, condition_number, rng)

@@ -1,0 +1,133 @@
+"""CCA against scikit-learn and cca-zoo at n=20000, p=200 per view, 5 components.
+
+Run: ``python benchmarks/bench_cca.py [--repeats 3]`` (``pip install cca-zoo>=4`` for the
+cca-zoo rows).  Exact solvers: median fit time and the fraction of the exact total
+correlation reached (PCC).  Stochastic solvers: the time of the shortest run (in epochs)
+that reaches PCC >= 0.99, from a sweep of epoch budgets.  Ratios are peer / ours.
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from _timing import median_time, print_table
+from sklearn.cross_decomposition import CCA as SklearnCCA
+
+from sklearn_losses.cross_decomposition import CCA, StochasticCCA
+from sklearn_losses.datasets import make_multiview
+
+EPOCH_BUDGETS = (1, 2, 3, 5, 8, 12, 20, 30)
+
+
+def total_correlation(x, y):
+    x, y = x - x.mean(0), y - y.mean(0)
+    return float(np.sum((x * y).sum(0) / np.sqrt((x**2).sum(0) * (y**2).sum(0))))
+
+
+def canonical_total(scores_x, scores_y):
+    """Total correlation after an exact CCA of the K-dim scores (rotation invariant)."""
+    cca = CCA(scores_x.shape[1], scale=False).fit(scores_x, scores_y)
+    return float(cca.canonical_correlations_.sum())
+
+
+def time_to_099(make, fit, transform, X, Y, exact):
+    for epochs in EPOCH_BUDGETS:
+        model = make(epochs)
+        start = time.perf_counter()
+        fit(model, X, Y)
+        seconds = time.perf_counter() - start
+        pcc = canonical_total(*transform(model, X, Y)) / exact
+        if pcc >= 0.99:
+            return seconds, epochs, pcc
+    return float("nan"), EPOCH_BUDGETS[-1], pcc
+
+
+def main(argv=None):
+    warnings.filterwarnings("ignore", message=".*did not converge.*")  # budgets are swept
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    try:
+        from cca_zoo.linear import CCA as ZooCCA
+        from cca_zoo.stochastic import StochasticCCAEY
+    except ImportError:
+        ZooCCA = StochasticCCAEY = None
+    rows = []
+    for cond in (1.0, 100.0):
+        X, Y = make_multiview(
+            20_000,
+            (200, 200),
+            correlations=(0.9, 0.8, 0.7, 0.6, 0.5),
+            condition_number=cond,
+            random_state=0,
+        )
+        ours = CCA(5)
+        t_ours = median_time(lambda ours=ours, X=X, Y=Y: ours.fit(X, Y), args.repeats)
+        exact = total_correlation(*ours.transform(X, Y))
+        rows.append([f"exact: ours (cond {cond:g})", t_ours, "-", "-", "1.0000"])
+        sk = SklearnCCA(5, max_iter=500)
+        t_sk = median_time(lambda sk=sk, X=X, Y=Y: sk.fit(X, Y), 1, warmup=0)
+        rows.append(
+            [
+                f"exact: sklearn CCA (cond {cond:g})",
+                t_sk,
+                "-",
+                f"{t_sk / t_ours:.1f}",
+                f"{canonical_total(*sk.transform(X, Y)) / exact:.4f}",
+            ]
+        )
+        if ZooCCA is not None:
+            zoo = ZooCCA(n_components=5)
+            t_zoo = median_time(lambda zoo=zoo, X=X, Y=Y: zoo.fit([X, Y]), args.repeats)
+            rows.append(
+                [
+                    f"exact: cca-zoo CCA (cond {cond:g})",
+                    t_zoo,
+                    "-",
+                    f"{t_zoo / t_ours:.1f}",
+                    f"{canonical_total(*zoo.transform([X, Y])) / exact:.4f}",
+                ]
+            )
+        for bs in (100, 500):
+            t_sgd, ep, pcc = time_to_099(
+                lambda e, bs=bs: StochasticCCA(5, batch_size=bs, max_iter=e, tol=0, random_state=0),
+                lambda m, X, Y: m.fit(X, Y),
+                lambda m, X, Y: m.transform(X, Y),
+                X,
+                Y,
+                exact,
+            )
+            rows.append(
+                [f"to 0.99: StochasticCCA bs={bs} (cond {cond:g})", t_sgd, ep, "-", f"{pcc:.4f}"]
+            )
+            if StochasticCCAEY is not None:
+                t_zoo_sgd, ep_zoo, pcc_zoo = time_to_099(
+                    lambda e, bs=bs: StochasticCCAEY(
+                        5, batch_size=bs, max_iter=e, tol=1e-12, random_state=0
+                    ),
+                    lambda m, X, Y: m.fit([X, Y]),
+                    lambda m, X, Y: tuple(m.transform([X, Y])),
+                    X,
+                    Y,
+                    exact,
+                )
+                rows.append(
+                    [
+                        f"to 0.99: cca-zoo StochasticCCAEY bs={bs} (cond {cond:g})",
+                        t_zoo_sgd,
+                        ep_zoo,
+                        f"{t_zoo_sgd / t_sgd:.1f}",
+                        f"{pcc_zoo:.4f}",
+                    ]
+                )
+    print_table(
+        "n=20000, p=200+200, K=5: seconds (median for exact solvers), epochs used, "
+        "peer/ours time ratio, PCC",
+        rows,
+        ["solver", "seconds", "epochs", "peer / ours", "PCC"],
+    )
+
+
+if __name__ == "__main__":
+    main()

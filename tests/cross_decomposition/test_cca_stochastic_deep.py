@@ -1,0 +1,107 @@
+"""StochasticCCA and DeepCCA against the exact solver."""
+
+import numpy as np
+import pytest
+
+from sklearn_losses.cross_decomposition import CCA, StochasticCCA
+from sklearn_losses.datasets import make_multiview
+
+
+@pytest.fixture(scope="module")
+def big_views():
+    return make_multiview(
+        20_000, (200, 200), correlations=(0.9, 0.8, 0.7, 0.6, 0.5), random_state=0
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [100, 500])
+def test_stochastic_captures_99_percent_within_30_epochs(batch_size, big_views):
+    X, Y = big_views
+    exact = CCA(n_components=5).fit(X, Y).canonical_correlations_.sum()
+    for seed in range(3):
+        sgd = StochasticCCA(
+            n_components=5, batch_size=batch_size, max_iter=30, random_state=seed
+        ).fit(X, Y)
+        assert sgd.n_iter_ <= 30
+        assert sgd.canonical_correlations_.sum() / exact >= 0.99
+
+
+def test_small_batches_stay_finite_and_seed_is_reproducible():
+    X, Y = make_multiview(3000, (30, 30), correlations=(0.9, 0.6), random_state=1)
+    a = StochasticCCA(n_components=2, batch_size=20, max_iter=5, random_state=0).fit(X, Y)
+    b = StochasticCCA(n_components=2, batch_size=20, max_iter=5, random_state=0).fit(X, Y)
+    assert np.all(np.isfinite(a.x_weights_))
+    np.testing.assert_array_equal(a.x_weights_, b.x_weights_)
+    assert a.score(X, Y) > 0.6
+
+
+def test_partial_fit_streams_chunks_from_a_memmap(tmp_path):
+    X, Y = make_multiview(8000, (20, 20), correlations=(0.9, 0.7), random_state=2)
+    path = tmp_path / "views.npy"
+    np.save(path, np.hstack([X, Y]))
+    data = np.load(path, mmap_mode="r")
+    sgd = StochasticCCA(n_components=2, batch_size=100, random_state=0)
+    for _ in range(6):
+        for start in range(0, 8000, 2000):
+            sgd.partial_fit(data[start : start + 2000, :20], data[start : start + 2000, 20:])
+    exact = CCA(n_components=2).fit(X, Y)
+    assert sgd.score(X, Y) >= 0.97 * exact.score(X, Y)
+
+
+def test_stochastic_matches_exact_transform_up_to_sign():
+    X, Y = make_multiview(5000, (10, 10), correlations=(0.9, 0.5), random_state=3)
+    exact = CCA(n_components=2).fit(X, Y)
+    sgd = StochasticCCA(n_components=2, batch_size=200, max_iter=30, random_state=0).fit(X, Y)
+    corr = [
+        abs(np.corrcoef(exact.transform(X)[:, k], sgd.transform(X)[:, k])[0, 1]) for k in range(2)
+    ]
+    assert min(corr) > 0.99
+
+
+deep = pytest.importorskip("torch")
+
+
+def _split(n=8000, **kwargs):
+    X, Y = make_multiview(n, **kwargs)
+    half = n // 2
+    return X[:half], Y[:half], X[half:], Y[half:]
+
+
+@pytest.mark.slow
+def test_deep_cca_finds_the_nonlinear_relation_linear_cca_misses():
+    from sklearn_losses.cross_decomposition import DeepCCA
+
+    X, Y, Xt, Yt = _split(
+        n_features=(10, 10), correlations=(0.9, 0.8, 0.7), nonlinear=True, random_state=0
+    )
+    linear = 3 * CCA(n_components=3).fit(X, Y).score(Xt, Yt)
+    dcca = DeepCCA(
+        n_components=3, hidden_layer_sizes=(128, 128), batch_size=32, max_epochs=30, random_state=0
+    ).fit(X, Y)
+    total = 3 * dcca.score(Xt, Yt)
+    assert total >= 1.5
+    assert total >= 10 * abs(linear)
+
+
+def test_deep_cca_with_a_linear_encoder_reaches_exact_cca():
+    from sklearn_losses.cross_decomposition import DeepCCA
+
+    X, Y, Xt, Yt = _split(n_features=(20, 20), correlations=(0.9, 0.8, 0.7), random_state=0)
+    exact = CCA(n_components=3).fit(X, Y)
+    dcca = DeepCCA(
+        n_components=3, hidden_layer_sizes=(), lr=1e-2, max_epochs=30, random_state=0
+    ).fit(X, Y)
+    assert dcca.score(Xt, Yt) >= 0.98 * exact.score(Xt, Yt)
+
+
+def test_deep_cca_is_seeded_and_andrew_loss_runs():
+    from sklearn_losses.cross_decomposition import DeepCCA
+
+    X, Y = make_multiview(600, (6, 6), correlations=(0.9,), random_state=0)
+    params = dict(n_components=1, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+    a = DeepCCA(**params).fit(X, Y).transform(X)
+    b = DeepCCA(**params).fit(X, Y).transform(X)
+    np.testing.assert_array_equal(a, b)
+    andrew = DeepCCA(loss="andrew", batch_size=64, **params).fit(X, Y)
+    assert np.isfinite(andrew.score(X, Y))
