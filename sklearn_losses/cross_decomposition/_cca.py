@@ -72,7 +72,7 @@ class CCA(TwoViewBase):
     >>> X, Y = make_multiview(2000, (10, 8), correlations=(0.9, 0.5), random_state=0)
     >>> cca = CCA(n_components=2).fit(X, Y)
     >>> cca.canonical_correlations_.round(2)
-    array([0.9, 0.5])
+    array([0.9 , 0.51])
     >>> x_scores, y_scores = cca.transform(X, Y)
     >>> x_scores.shape
     (2000, 2)

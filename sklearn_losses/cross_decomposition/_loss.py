@@ -48,8 +48,11 @@ def eckart_young_loss(X, Y, Wx, Wy, *, regularization=0.0, second_batch=None):
     --------
     >>> from sklearn_losses.cross_decomposition import eckart_young_loss
     >>> X = np.array([[1.0], [-1.0]]); Y = X.copy()
-    >>> eckart_young_loss(X, Y, np.ones((1, 1)), np.ones((1, 1)))
-    0.0
+    >>> eckart_young_loss(X, Y, np.ones((1, 1)), np.ones((1, 1)))  # -4 * 2 + (2 + 2) ** 2
+    8.0
+    >>> w = np.full((1, 1), 0.5)  # the minimiser: U^T B U = 1 = the eigenvalue
+    >>> eckart_young_loss(X, Y, w, w)
+    -1.0
     """
     _, _, cross, V, _ = _parts(X, Y, Wx, Wy, regularization)
     V2 = V if second_batch is None else _parts(*second_batch, Wx, Wy, regularization)[3]
@@ -75,7 +78,9 @@ def eckart_young_gradient(X, Y, Wx, Wy, *, regularization=0.0, second_batch=None
     >>> X = np.array([[1.0], [-1.0]])
     >>> gx, gy = eckart_young_gradient(X, X, np.ones((1, 1)), np.ones((1, 1)))
     >>> gx
-    array([[8.]])
+    array([[24.]])
+    >>> eckart_young_gradient(X, X, np.full((1, 1), 0.5), np.full((1, 1), 0.5))[0]
+    array([[0.]])
     """
     c = regularization
     Zx, Zy, _, V, n = _parts(X, Y, Wx, Wy, c)
