@@ -1,6 +1,6 @@
 """
 CCA three ways: exact, stochastic and deep, with one Eckart-Young loss
-=====================================================================
+======================================================================
 
 Chapman, Wells & Lawry Aguila (ICLR 2024) write CCA, ridge CCA and PLS as one
 unconstrained loss whose minimisers span the top canonical subspace.  The same

@@ -76,7 +76,7 @@ class StochasticCCA(TwoViewBase):
         As in :class:`CCA`.
     n_features_in_ : int
         Number of features of X.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features of X, when it has string column names.
 
     Examples
