@@ -56,8 +56,9 @@ def _models(k, quick, seed, c=0.0):
         "sklearn CCA (NIPALS)": SklearnCCA(k, max_iter=500),
     }
     try:  # cca-zoo is optional; 2.5.0 breaks on scikit-learn >= 1.6 (no _get_tags)
-        probe = np.random.default_rng(0).standard_normal((20, k + 1))
-        models["cca-zoo CCA"] = _CcaZoo(k).fit(probe, probe) and _CcaZoo(k)
+        probe = np.random.default_rng(0).standard_normal((40, 2 * k))
+        _CcaZoo(k).fit(probe[:, :k], probe[:, k:])
+        models["cca-zoo CCA"] = _CcaZoo(k)
     except Exception:  # noqa: BLE001 - any failure of the optional peer just skips it
         pass
     return models
