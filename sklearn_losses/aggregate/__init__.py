@@ -11,7 +11,7 @@ from ._linear import AggregateLinearRegression
 from ._linear_cv import AggregateLinearRegressionCV
 from ._logistic import AggregateLogisticRegression
 from ._mlp import AggregateMLPRegressor
-from ._privacy import bag_size_risk, optimal_bag_size, privatize_responses
+from ._privacy import bag_size_risk, bag_size_search, optimal_bag_size, privatize_responses
 from ._scoring import bag_mean_squared_error, make_bag_scorer
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "aggregate_responses",
     "bag_mean_squared_error",
     "bag_size_risk",
+    "bag_size_search",
     "make_bag_scorer",
     "make_bags",
     "optimal_bag_size",

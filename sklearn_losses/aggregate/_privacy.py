@@ -160,3 +160,74 @@ def optimal_bag_size(
         theta_norm=theta_norm,
     )
     return int(sizes[np.argmin(risk)])
+
+
+def bag_size_search(
+    estimator, X, y, bag_sizes, *, epsilon, bounds, X_val, y_val, n_repeats=5, random_state=None
+):
+    """Empirical bag-size trade-off: validation error of models fitted on private bag means.
+
+    For each bag size, the training responses are put in random bags, released
+    through :func:`privatize_responses`, and a clone of ``estimator`` is fitted
+    on them (with ``bags``); its mean squared error on clean validation data is
+    recorded.  The data-driven counterpart of :func:`optimal_bag_size`.
+
+    Parameters
+    ----------
+    estimator : estimator with ``fit(X, y, bags=...)``
+        E.g. :class:`AggregateLinearRegressionCV`.
+    X, y : array-like
+        Training data with individual responses (to be privatized).
+    bag_sizes : sequence of int
+        Candidate bag sizes.
+    epsilon : float
+        Privacy budget.
+    bounds : tuple (a, b)
+        Clipping range.
+    X_val, y_val : array-like
+        Clean validation data.
+    n_repeats : int, default=5
+        Random bags and noise draws per size.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    result : Bunch
+        ``bag_sizes``, ``scores`` (n_sizes, n_repeats) of validation MSE, ``mean``
+        and ``best_size`` (the size with the smallest mean).
+
+    Examples
+    --------
+    >>> from sklearn_losses.aggregate import AggregateLinearRegressionCV, bag_size_search
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(3000, 5))
+    >>> y = X @ [1.0, -1.0, 0.5, 0.0, 0.2] + 0.5 * rng.normal(size=3000)
+    >>> res = bag_size_search(AggregateLinearRegressionCV(), X[:2000], y[:2000], [1, 4],
+    ...                       epsilon=0.5, bounds=(-3, 3), X_val=X[2000:], y_val=y[2000:],
+    ...                       n_repeats=2, random_state=0)
+    >>> res.scores.shape
+    (2, 2)
+    """
+    from sklearn.base import clone
+    from sklearn.utils import Bunch
+
+    from ._bags import make_bags
+
+    _check_privacy_arguments(epsilon, bounds)
+    rng = check_random_state(random_state)
+    X, y = np.asarray(X), np.asarray(y, dtype=np.float64)
+    sizes = [int(k) for k in bag_sizes]
+    scores = np.empty((len(sizes), n_repeats))
+    for i, k in enumerate(sizes):
+        for r in range(n_repeats):
+            bags = make_bags(len(y), k, random_state=rng)
+            y_private = privatize_responses(
+                y, bags, epsilon=epsilon, bounds=bounds, random_state=rng
+            )
+            model = clone(estimator).fit(X, y_private, bags=bags)
+            scores[i, r] = np.mean((model.predict(X_val) - np.asarray(y_val)) ** 2)
+    mean = scores.mean(axis=1)
+    return Bunch(
+        bag_sizes=np.asarray(sizes), scores=scores, mean=mean, best_size=sizes[int(np.argmin(mean))]
+    )
