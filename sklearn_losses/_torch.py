@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 __all__ = [
+    "mlp",
     "require_torch",
     "resolve_device",
     "seeded",
@@ -65,6 +66,22 @@ def seeded(seed, device="cpu"):
         yield
 
 
+def mlp(n_features, hidden_layer_sizes=(64,), activation="relu", n_outputs=1):
+    """A multi-layer perceptron (``torch.nn.Sequential``) ending in a linear layer.
+
+    ``hidden_layer_sizes=()`` gives a linear map.  Built where it is called, so
+    call it inside :func:`seeded` for reproducible weights.
+    """
+    torch, _ = require_torch()
+    activations = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}
+    layers, width = [], n_features
+    for size in hidden_layer_sizes:
+        layers += [torch.nn.Linear(width, size), activations[activation]()]
+        width = size
+    layers.append(torch.nn.Linear(width, n_outputs))
+    return torch.nn.Sequential(*layers)
+
+
 class SkorchEstimatorMixin:
     """Shared machinery of the estimators that own a skorch net in ``net_``.
 
@@ -90,17 +107,20 @@ class SkorchEstimatorMixin:
             callbacks.append(skorch.callbacks.ProgressBar())
         return callbacks
 
-    def _forward_numpy(self, X, output=0):
-        """Run the fitted module in eval mode on ``X`` and return output ``output`` as float64."""
+    def _forward_numpy(self, X, module=None, output=0):
+        """Run ``module`` (default: the fitted net's) in eval mode on ``X``; float64 output.
+
+        ``X`` is passed in its own dtype, so it must match the module's parameters.
+        """
         torch, _ = require_torch()
         X = np.require(X, requirements=["C", "W"])  # torch wants writable memory (memmaps)
-        net = self.net_
-        net.module_.eval()
+        module = self.net_.module_ if module is None else module
+        module.eval()
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], 4096):
-                batch = torch.as_tensor(X[start : start + 4096], device=net.device)
-                out = net.module_(batch)
+                batch = torch.as_tensor(X[start : start + 4096], device=self.net_.device)
+                out = module(batch)
                 if isinstance(out, tuple):
                     out = out[output]
                 outputs.append(out.detach().cpu().numpy())

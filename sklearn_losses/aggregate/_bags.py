@@ -120,7 +120,7 @@ def aggregate_responses(y, bags, sample_weight=None):
     y = np.asarray(y, dtype=np.float64)
     codes = check_bags(bags, y.shape[0])
     weight = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, float)
-    sums = np.bincount(codes, weights=weight * y)
-    totals = np.bincount(codes, weights=weight)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (sums / totals)[codes]
+    bags = BagOperator(codes, weight)
+    out = np.full_like(y, np.nan)  # rows of a bag whose weights are all zero have no mean
+    out[bags.row_kept] = bags.mean(y)[bags.codes[bags.row_kept]]
+    return out

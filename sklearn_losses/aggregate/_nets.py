@@ -1,4 +1,4 @@
-"""torch parts of the aggregate family: an MLP, the bag loss, and whole-bag batches.
+"""torch parts of the aggregate family: the bag loss and whole-bag batches.
 
 Imported only by :class:`AggregateMLPRegressor.fit`; importing the family does not
 import torch.
@@ -10,23 +10,7 @@ from skorch import NeuralNet
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
-
-
-class MLP(nn.Module):
-    """A plain multi-layer perceptron with one output per target."""
-
-    def __init__(self, n_features, hidden_layer_sizes=(64,), activation="relu", n_outputs=1):
-        super().__init__()
-        layers, width = [], n_features
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
-            width = size
-        layers.append(nn.Linear(width, n_outputs))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.layers(x)
+from .._torch import mlp
 
 
 class BagLoss(nn.Module):
@@ -114,10 +98,7 @@ def make_bag_net(
 ):
     """The skorch net of :class:`AggregateMLPRegressor`."""
     return NeuralNet(
-        MLP,
-        module__n_features=n_features,
-        module__hidden_layer_sizes=tuple(hidden_layer_sizes),
-        module__activation=activation,
+        mlp(n_features, tuple(hidden_layer_sizes), activation),
         criterion=BagLoss,
         criterion__rho=rho,
         optimizer=torch.optim.Adam,

@@ -11,6 +11,14 @@ from sklearn.base import (
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 
+def paired_correlations(x_scores, y_scores):
+    """corr(x_scores[:, k], y_scores[:, k]) for each component k (0 for a constant column)."""
+    xc = x_scores - x_scores.mean(axis=0)
+    yc = y_scores - y_scores.mean(axis=0)
+    denom = np.sqrt((xc**2).sum(axis=0) * (yc**2).sum(axis=0))
+    return np.divide((xc * yc).sum(axis=0), denom, out=np.zeros(denom.shape), where=denom > 0)
+
+
 def inverse_sqrt(matrix, *, rank_tol=None):
     """Symmetric inverse square root on the range of ``matrix`` and its numerical rank."""
     eigvals, eigvecs = np.linalg.eigh((matrix + matrix.T) / 2)
@@ -112,12 +120,7 @@ class TwoViewMixin:
         """
         if sample_weight is not None:
             raise ValueError("score does not support sample_weight.")
-        x_scores, y_scores = self.transform(X, y)
-        xc = x_scores - x_scores.mean(axis=0)
-        yc = y_scores - y_scores.mean(axis=0)
-        denom = np.sqrt((xc**2).sum(axis=0) * (yc**2).sum(axis=0))
-        corr = np.divide((xc * yc).sum(axis=0), denom, out=np.zeros(denom.shape), where=denom > 0)
-        return float(corr.mean())
+        return float(paired_correlations(*self.transform(X, y)).mean())
 
 
 class TwoViewBase(

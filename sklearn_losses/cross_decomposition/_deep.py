@@ -12,7 +12,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._torch import SkorchEstimatorMixin, require_torch
+from .._torch import SkorchEstimatorMixin
 from ._base import TwoViewMixin
 from ._cca import CCA
 
@@ -185,16 +185,12 @@ class DeepCCA(
         )
 
     def _outputs(self, Xs, Ys=None):
-        torch, _ = require_torch()
-        module = self.net_.module_
-        module.eval()
-        with torch.no_grad():
-            x = torch.as_tensor(np.require(Xs, np.float64, ["C", "W"]), device=self.net_.device)
-            zx = module.x_net(x).cpu().numpy()
-            if Ys is None:
-                return zx
-            y = torch.as_tensor(np.require(Ys, np.float64, ["C", "W"]), device=self.net_.device)
-            return zx, module.y_net(y).cpu().numpy()
+        """Network outputs of the standardized views (the module runs in float64)."""
+        towers = self.net_.module_
+        zx = self._forward_numpy(np.asarray(Xs, dtype=np.float64), towers.x_net)
+        if Ys is None:
+            return zx
+        return zx, self._forward_numpy(np.asarray(Ys, dtype=np.float64), towers.y_net)
 
     def transform(self, X, Y=None):
         """Canonical scores of the learned representation of X (and of Y when given).

@@ -7,7 +7,7 @@ import torch
 from skorch import NeuralNet
 from torch import nn
 
-from ..aggregate._nets import MLP
+from .._torch import mlp
 
 
 class TwoTower(nn.Module):
@@ -22,8 +22,8 @@ class TwoTower(nn.Module):
         activation="relu",
     ):
         super().__init__()
-        self.x_net = MLP(n_features_x, hidden_layer_sizes, activation, n_components)
-        self.y_net = MLP(n_features_y, hidden_layer_sizes, activation, n_components)
+        self.x_net = mlp(n_features_x, hidden_layer_sizes, activation, n_components)
+        self.y_net = mlp(n_features_y, hidden_layer_sizes, activation, n_components)
 
     def forward(self, x, y):
         return self.x_net(x), self.y_net(y)

@@ -14,14 +14,13 @@ from sklearn.cross_decomposition import CCA as SklearnCCA
 from sklearn.datasets import load_digits
 
 from ..cross_decomposition import CCA, DeepCCA, StochasticCCA
+from ..cross_decomposition._base import paired_correlations
 from ..datasets import make_multiview
 from ._report import Report, Table, plot_target
 
 
 def _total_correlation(x_scores, y_scores):
-    x = x_scores - x_scores.mean(axis=0)
-    y = y_scores - y_scores.mean(axis=0)
-    return float(np.sum((x * y).sum(axis=0) / np.sqrt((x**2).sum(axis=0) * (y**2).sum(axis=0))))
+    return float(paired_correlations(x_scores, y_scores).sum())
 
 
 class _CcaZoo:
