@@ -9,12 +9,14 @@ estimator shares: device resolution, seeding that does not leak into torch's
 global RNG, threads, the progress bar, and float64 predictions.
 """
 
+import copy
 from contextlib import contextmanager
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 __all__ = [
+    "batch_loader",
     "mlp",
     "require_torch",
     "resolve_device",
@@ -66,20 +68,39 @@ def seeded(seed, device="cpu"):
         yield
 
 
-def mlp(n_features, hidden_layer_sizes=(64,), activation="relu", n_outputs=1):
+def mlp(n_features, hidden_layer_sizes=(64,), activation="relu", n_outputs=1, batch_norm=False):
     """A multi-layer perceptron (``torch.nn.Sequential``) ending in a linear layer.
 
-    ``hidden_layer_sizes=()`` gives a linear map.  Built where it is called, so
-    call it inside :func:`seeded` for reproducible weights.
+    Each hidden layer is ``Linear -> activation``, followed by ``BatchNorm1d`` when
+    ``batch_norm`` (the order of the EnsLoss paper's TabMLP).  ``hidden_layer_sizes=()``
+    gives a linear map.  Built where it is called, so call it inside :func:`seeded`
+    for reproducible weights.
     """
     torch, _ = require_torch()
     activations = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}
     layers, width = [], n_features
     for size in hidden_layer_sizes:
         layers += [torch.nn.Linear(width, size), activations[activation]()]
+        if batch_norm:
+            layers.append(torch.nn.BatchNorm1d(size))
         width = size
     layers.append(torch.nn.Linear(width, n_outputs))
     return torch.nn.Sequential(*layers)
+
+
+def batch_loader(dataset, batch_size=128, shuffle=False, drop_last=False, **_):
+    """skorch iterator factory: each batch fetched by one fancy index of the dataset.
+
+    torch's default loader fetches rows one by one and stacks them, which costs
+    more than a small network's forward pass; here a batch is a single indexing of
+    the arrays.  Shuffling draws from torch's global generator (seeded by
+    :func:`seeded`).  Other loader options skorch passes on are ignored.
+    """
+    require_torch()
+    from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+
+    order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last), batch_size=None)
 
 
 class SkorchEstimatorMixin:
@@ -110,12 +131,15 @@ class SkorchEstimatorMixin:
     def _forward_numpy(self, X, module=None, output=0):
         """Run ``module`` (default: the fitted net's) in eval mode on ``X``; float64 output.
 
-        ``X`` is passed in its own dtype, so it must match the module's parameters.
+        Inference runs on a float64 copy of the module: float32 matrix products
+        round differently for different batch shapes, and predictions must not
+        depend on which other rows were passed along (scikit-learn's
+        subset-invariance check).
         """
         torch, _ = require_torch()
-        X = np.require(X, requirements=["C", "W"])  # torch wants writable memory (memmaps)
+        X = np.require(X, dtype=np.float64, requirements=["C", "W"])  # writable for torch
         module = self.net_.module_ if module is None else module
-        module.eval()
+        module = copy.deepcopy(module).double().eval()
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], 4096):
@@ -124,4 +148,4 @@ class SkorchEstimatorMixin:
                 if isinstance(out, tuple):
                     out = out[output]
                 outputs.append(out.detach().cpu().numpy())
-        return np.concatenate(outputs).astype(np.float64, copy=False)
+        return np.concatenate(outputs)

@@ -13,6 +13,21 @@ INIT_PARAMS = {
     "DeepCCA": {"n_components": 1, "hidden_layer_sizes": (8,), "max_epochs": 2, "batch_size": 8},
     "AggregateMLPRegressor": {"max_epochs": 3, "hidden_layer_sizes": (8,)},
     "PRESTOClassifierCV": {"alphas": 4, "cv": 3},
+    "EnsLossClassifier": {"max_iter": 30},
+    "EnsLossMLPClassifier": {
+        "hidden_layer_sizes": (16,),
+        "optimizer": "adam",
+        "lr": 1e-2,
+        "max_epochs": 20,
+        "batch_size": 32,
+    },
+    "CSIBRegressor": {
+        "hidden_layer_sizes": (8,),
+        "decoder_layer_sizes": (),
+        "max_epochs": 3,
+        "batch_size": 16,
+        "lr": 1e-2,
+    },
 }
 
 # scikit-learn's transformer checks special-case its own cross-decomposition estimators by

@@ -1,0 +1,114 @@
+"""EnsLoss speed: the linear solver against SGDClassifier, the MLP against a plain torch loop.
+
+Run: ``python benchmarks/bench_ensloss.py [--n 100000 --p 100 --epochs 5 --repeats 5]``.
+
+Linear: time per pass over the data of :class:`EnsLossClassifier` (EnsLoss and hinge,
+minibatch 128 with momentum) and of scikit-learn's ``SGDClassifier(loss="hinge")``
+(per-sample SGD, the reference the issue names), on dense data and on CSR data with 10%
+non-zeros.  MLP: time per epoch of :class:`EnsLossMLPClassifier` (the paper's TabMLP,
+1024 units, through skorch) against a hand-written PyTorch loop that trains the same
+module with the same criterion, optimiser, schedule and batches.
+"""
+
+import argparse
+
+import numpy as np
+import scipy.sparse as sp
+from _timing import median_time, print_table
+from sklearn.linear_model import SGDClassifier
+
+from sklearn_losses.ensloss import EnsLossClassifier, EnsLossMLPClassifier
+
+
+def linear_rows(X, y, epochs, repeats):
+    def per_pass(make):
+        return median_time(lambda: make().fit(X, y), repeats) / epochs
+
+    reference = per_pass(lambda: SGDClassifier(loss="hinge", max_iter=epochs, tol=None))
+    rows = [["SGDClassifier hinge", reference, 1.0]]
+    for loss in ("ensloss", "hinge"):
+        seconds = per_pass(lambda loss=loss: EnsLossClassifier(loss, max_iter=epochs))
+        rows.append([f"EnsLossClassifier {loss}", seconds, seconds / reference])
+    return rows
+
+
+def torch_loop(X, y, epochs, hidden, seed=0):
+    """The same training as EnsLossMLPClassifier, written as a bare PyTorch loop."""
+    import torch
+
+    from sklearn_losses._torch import mlp
+    from sklearn_losses.ensloss._nets import MarginLoss
+
+    torch.manual_seed(seed)
+    X = torch.as_tensor(X)
+    Y = torch.as_tensor(np.where(y == 1, 1.0, -1.0).astype(np.float32)[:, None])
+    module = mlp(X.shape[1], hidden, "relu", 1, batch_norm=True)
+    criterion = MarginLoss("ensloss")
+    optimizer = torch.optim.SGD(module.parameters(), lr=1e-4, momentum=0.9, weight_decay=5e-6)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    module.train()
+    for _ in range(epochs):
+        order = torch.randperm(X.shape[0])
+        for start in range(0, X.shape[0] - 127, 128):  # drop_last, as with batch norm
+            rows = order[start : start + 128]
+            optimizer.zero_grad()
+            loss = criterion(module(X[rows]), Y[rows])
+            loss.backward()
+            optimizer.step()
+        schedule.step()
+
+
+def mlp_rows(n, p, epochs, repeats, hidden):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, p)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * rng.standard_normal(n) > 0).astype(int)
+    loop = median_time(lambda: torch_loop(X, y, epochs, hidden), repeats) / epochs
+    ours = (
+        median_time(
+            lambda: EnsLossMLPClassifier(
+                hidden_layer_sizes=hidden, max_epochs=epochs, device="cpu", random_state=0
+            ).fit(X, y),
+            repeats,
+        )
+        / epochs
+    )
+    return [["plain torch loop", loop, 1.0], ["EnsLossMLPClassifier", ours, ours / loop]]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--p", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--mlp-n", type=int, default=20_000)
+    parser.add_argument("--depth", type=int, default=1)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((args.n, args.p))
+    y = (X @ rng.standard_normal(args.p) + rng.standard_normal(args.n) > 0).astype(int)
+    columns = ["method", "s per pass", "ratio"]
+    print_table(
+        f"linear, dense n={args.n} p={args.p}",
+        linear_rows(X, y, args.epochs, args.repeats),
+        columns,
+    )
+    X_csr = sp.random(args.n, args.p, density=0.1, format="csr", random_state=0, dtype=float)
+    y_csr = (X_csr @ rng.standard_normal(args.p) > 0).astype(int)
+    print_table(
+        f"linear, CSR n={args.n} p={args.p} density 0.1",
+        linear_rows(X_csr, y_csr, args.epochs, args.repeats),
+        columns,
+    )
+    print_table(
+        f"TabMLP {args.depth}x1024, n={args.mlp_n} p={args.p}, batch 128, 1 torch thread",
+        mlp_rows(args.mlp_n, args.p, args.epochs, args.repeats, (1024,) * args.depth),
+        ["method", "s per epoch", "ratio"],
+    )
+
+
+if __name__ == "__main__":
+    main()

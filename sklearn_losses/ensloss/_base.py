@@ -1,0 +1,83 @@
+"""What the linear and the neural EnsLoss classifiers share: labels, losses, probabilities."""
+
+import numpy as np
+from scipy.special import expit
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._losses import LOSS_CODES
+
+__all__ = [
+    "LOSS_CODES",
+    "check_has_proba",
+    "encode_labels",
+    "label_codes",
+    "labels_from_decision",
+    "one_vs_rest_targets",
+    "proba_from_decision",
+    "validation_pair",
+]
+
+
+def encode_labels(estimator, y):
+    """Set ``classes_`` and return the +-1 targets, one column per one-vs-rest problem.
+
+    Binary problems get a single column (+1 for ``classes_[1]``); K > 2 classes get K.
+    """
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs at least 2 classes; y has 1 class: {classes}."
+        )
+    estimator.classes_ = classes
+    return one_vs_rest_targets(codes, classes.shape[0])
+
+
+def one_vs_rest_targets(codes, n_classes):
+    """+-1 targets of label codes in ``range(n_classes)``."""
+    if n_classes == 2:
+        return np.where(codes == 1, 1.0, -1.0)[:, None]
+    return np.where(codes[:, None] == np.arange(n_classes), 1.0, -1.0)
+
+
+def label_codes(classes, y, name="y"):
+    """Positions of the labels ``y`` in ``classes``; unknown labels are an error."""
+    y = np.asarray(y)
+    unknown = np.setdiff1d(y, classes)
+    if unknown.size:
+        raise ValueError(f"{name} has labels {unknown} that are not in classes {classes}.")
+    return np.searchsorted(classes, y)
+
+
+def validation_pair(X_val, y_val):
+    """``(X_val, y_val)``, or None when neither is given; one alone is an error."""
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val must be given together.")
+    return None if X_val is None else (X_val, y_val)
+
+
+def check_has_proba(estimator):
+    """``available_if`` check: probabilities exist only for the logistic loss."""
+    if estimator.loss != "logistic":
+        raise AttributeError(
+            f"predict_proba is not available for loss={estimator.loss!r}: only the logistic "
+            "loss estimates probabilities. Wrap the classifier in "
+            "sklearn.calibration.CalibratedClassifierCV to calibrate its decision_function."
+        )
+    return True
+
+
+def proba_from_decision(decision):
+    """Logistic-loss probabilities: sigmoid (binary) or normalised one-vs-rest sigmoids."""
+    if decision.ndim == 1:
+        p = expit(decision)
+        return np.column_stack([1.0 - p, p])
+    p = expit(decision)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def labels_from_decision(classes, decision):
+    """Predicted labels: the sign (binary) or the largest one-vs-rest score."""
+    if decision.ndim == 1:
+        return classes[(decision > 0).astype(int)]
+    return classes[np.argmax(decision, axis=1)]

@@ -1,0 +1,376 @@
+"""Linear classifier trained by minibatch SGD on EnsLoss or a fixed margin loss."""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import (
+    check_has_proba,
+    encode_labels,
+    label_codes,
+    one_vs_rest_targets,
+    proba_from_decision,
+    validation_pair,
+)
+from ._kernels import sgd_epoch
+from ._losses import LOSS_CODES, LOSS_OPTION, max_grad_norm
+
+__all__ = ["EnsLossClassifier"]
+
+_NO_INDEX = np.empty(0, dtype=np.int64)
+_NO_DATA = np.empty(0, dtype=np.float64)
+_NO_DENSE = np.empty((0, 0), dtype=np.float64)
+_NO_NOISE = _NO_DENSE
+
+
+def _kernel_data(X):
+    """The arguments ``(X, data, indices, indptr, sparse)`` of the epoch kernel."""
+    if sp.issparse(X):
+        return (
+            _NO_DENSE,
+            np.ascontiguousarray(X.data, dtype=np.float64),
+            np.ascontiguousarray(X.indices, dtype=np.int64),
+            np.ascontiguousarray(X.indptr, dtype=np.int64),
+            True,
+        )
+    return X, _NO_DATA, _NO_INDEX, _NO_INDEX, False
+
+
+class EnsLossClassifier(LinearClassifierMixin, BaseEstimator):
+    """Linear classifier trained on random calibrated losses (EnsLoss) or a fixed surrogate.
+
+    EnsLoss (Dai, 2024) replaces the surrogate loss of empirical risk minimisation
+    by a new random convex, classification-calibrated loss at every SGD step: the
+    step needs only the loss's derivative at the batch margins ``z = y f(x)``, and
+    :func:`calibrated_loss_derivatives` draws one that satisfies the conditions.
+    Averaging over these losses works like dropout on the loss function and keeps
+    the model from overfitting one surrogate.  The fixed losses ``"logistic"``,
+    ``"hinge"``, ``"squared_hinge"`` and ``"exponential"`` run through the same
+    compiled solver (minibatch SGD with momentum, L2 penalty, cosine or constant
+    step size), so comparisons between losses are like for like.
+
+    Binary problems are solved directly; more classes are fitted one-vs-rest (one
+    binary problem per class, all sharing the batches).  Dense and CSR input.
+
+    The value of the EnsLoss objective is meaningless (only its derivative is
+    defined), so training runs ``max_iter`` epochs, the paper's final-epoch
+    protocol; set ``tol`` to stop when the coefficients stop moving.
+
+    Read more in the :doc:`User Guide </user_guide/ensloss>`.
+
+    Parameters
+    ----------
+    loss : {"ensloss", "logistic", "hinge", "squared_hinge", "exponential"}, \
+            default="ensloss"
+        The loss.  The exponential loss's gradient norm is clipped at 10, as in the paper.
+    alpha : float, default=1e-4
+        L2 penalty on the coefficients (not the intercept).
+    batch_size : int, default=128
+        Rows per minibatch (the last batch of an epoch may be smaller).
+    max_iter : int, default=100
+        Epochs (passes over the data).
+    learning_rate : {"cosine", "constant"}, default="cosine"
+        Step-size schedule over epochs: ``eta0 * (1 + cos(pi * t / max_iter)) / 2``
+        at epoch ``t``, or ``eta0`` throughout.
+    eta0 : float, default=0.01
+        Initial step size.
+    momentum : float in [0, 1), default=0.9
+        Heavy-ball momentum (PyTorch's convention: ``v <- momentum * v + grad``).
+    boxcox_lambda : float, default=0.0
+        Box-Cox parameter of the EnsLoss draws (0: log-normal, the paper's default).
+    resample_lambda_every : int or None, default=None
+        When set, draw a new ``boxcox_lambda`` from U(-1, 1) every this many epochs
+        (the paper's ``main_bc.py`` variant).
+    fit_intercept : bool, default=True
+        Fit an intercept.
+    tol : float or None, default=None
+        Stop when the relative change of the coefficients over an epoch stays below
+        ``tol`` for ``n_iter_no_change`` epochs.  None runs all ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Patience of the stopping rule.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the batch order and the loss draws; a fixed seed gives identical weights.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients (one row for binary problems).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_iter_ : int
+        Epochs run (by the last ``fit``, or in total by ``partial_fit``).
+    validation_scores_ : list of float
+        Accuracy on ``(X_val, y_val)`` after each epoch, when they were given to ``fit``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    EnsLossMLPClassifier : The same losses for a multi-layer perceptron.
+    calibrated_loss_derivatives : The random derivative generator.
+    sklearn.linear_model.SGDClassifier : Per-sample SGD on fixed losses.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_losses.ensloss import EnsLossClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = make_pipeline(StandardScaler(), EnsLossClassifier(random_state=0))
+    >>> print(round(clf.fit(X_train, y_train).score(X_test, y_test), 3))
+    0.965
+    """
+
+    _parameter_constraints = {
+        "loss": [LOSS_OPTION],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"cosine", "constant"})],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "boxcox_lambda": [Interval(Real, None, None, closed="neither")],
+        "resample_lambda_every": [Interval(Integral, 1, None, closed="left"), None],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        loss="ensloss",
+        *,
+        alpha=1e-4,
+        batch_size=128,
+        max_iter=100,
+        learning_rate="cosine",
+        eta0=0.01,
+        momentum=0.9,
+        boxcox_lambda=0.0,
+        resample_lambda_every=None,
+        fit_intercept=True,
+        tol=None,
+        n_iter_no_change=5,
+        random_state=None,
+        warm_start=False,
+    ):
+        self.loss = loss
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.momentum = momentum
+        self.boxcox_lambda = boxcox_lambda
+        self.resample_lambda_every = resample_lambda_every
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, X_val=None, y_val=None):
+        """Fit by ``max_iter`` epochs of minibatch SGD.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        X_val, y_val : array-like, default=None
+            Optional held-out data scored (accuracy) after every epoch into
+            ``validation_scores_``; it does not influence training.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, order="C")
+        reuse = self.warm_start and hasattr(self, "coef_")
+        old_classes = self.classes_ if reuse else None
+        Y = encode_labels(self, y)
+        if reuse and not np.array_equal(old_classes, self.classes_):
+            raise ValueError("warm_start needs the classes of the previous fit.")
+        validation = validation_pair(X_val, y_val)
+        rng = check_random_state(self.random_state)
+        self._init_state(X.shape[1], Y.shape[1], rng, reuse)
+        self.validation_scores_ = []
+        previous, quiet = self.coef_.copy(), 0
+        for epoch in range(self.max_iter):
+            self._epoch(X, Y, epoch)
+            if validation is not None:
+                self.validation_scores_.append(self.score(*validation))
+            self.n_iter_ = epoch + 1
+            if self.tol is not None:
+                change = np.linalg.norm(self.coef_ - previous)
+                quiet = quiet + 1 if change <= self.tol * np.linalg.norm(self.coef_) else 0
+                if quiet >= self.n_iter_no_change:
+                    break
+                previous = self.coef_.copy()
+        else:
+            if self.tol is not None:
+                warnings.warn(
+                    f"EnsLossClassifier did not converge within max_iter={self.max_iter} "
+                    f"epochs (tol={self.tol}); raise max_iter or tol.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Run one epoch over a chunk of data, continuing from the current state.
+
+        The step-size schedule continues over calls (the cosine schedule restarts
+        every ``max_iter`` epochs), and so does the momentum.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call, ignored afterwards.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first = _check_partial_fit_first_call(self, classes)
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=np.float64, order="C", reset=first
+        )
+        if first:
+            if self.classes_.shape[0] < 2:
+                raise ValueError(f"classes has 1 class: {self.classes_}; at least 2 are needed.")
+            rng = check_random_state(self.random_state)
+            self._init_state(X.shape[1], 1 if len(self.classes_) == 2 else len(self.classes_), rng)
+            self.n_iter_ = 0
+        codes = label_codes(self.classes_, y)
+        self._epoch(X, one_vs_rest_targets(codes, len(self.classes_)), self.n_iter_)
+        self.n_iter_ += 1
+        return self
+
+    @available_if(check_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities (logistic loss only; otherwise use CalibratedClassifierCV).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Sigmoid of the decision function (normalised over classes one-vs-rest).
+        """
+        return proba_from_decision(self.decision_function(X))
+
+    @available_if(check_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return np.log(self.predict_proba(X))
+
+    # -- internals ---------------------------------------------------------------------
+    def _init_state(self, n_features, n_problems, rng, reuse=False):
+        self._rng = rng
+        self._lambda = float(self.boxcox_lambda)
+        if not reuse:
+            self.coef_ = np.zeros((n_problems, n_features))
+            self.intercept_ = np.zeros(n_problems)
+        self._coef_velocity = np.zeros_like(self.coef_)
+        self._intercept_velocity = np.zeros_like(self.intercept_)
+
+    def _step_size(self, epoch):
+        if self.learning_rate == "constant":
+            return self.eta0
+        phase = (epoch % self.max_iter) / self.max_iter
+        return self.eta0 * 0.5 * (1.0 + math.cos(math.pi * phase))
+
+    def _epoch(self, X, Y, epoch):
+        rng = self._rng
+        every = self.resample_lambda_every
+        if every is not None and epoch > 0 and epoch % every == 0:
+            self._lambda = float(rng.uniform(-1.0, 1.0))
+        order = rng.permutation(X.shape[0]).astype(np.int64)
+        sgd_epoch(
+            *_kernel_data(X),
+            np.ascontiguousarray(Y),
+            self.coef_,
+            self.intercept_,
+            self._coef_velocity,
+            self._intercept_velocity,
+            order,
+            min(self.batch_size, X.shape[0]),
+            self._step_size(epoch),
+            self.alpha,
+            self.momentum,
+            LOSS_CODES[self.loss],
+            self._lambda,
+            self.fit_intercept,
+            max_grad_norm(self.loss),
+            self._noise(rng, X.shape[0], Y.shape[1]),
+        )
+
+    def _noise(self, rng, n_rows, n_problems):
+        if self.loss != "ensloss":
+            return _NO_NOISE
+        return np.random.default_rng(rng.randint(2**31)).standard_normal((n_problems, n_rows))
+
+    def decision_function(self, X):
+        """Signed distance to the hyperplane (one column per class when multiclass).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return super().decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,190 @@
+"""torch parts of the CS information bottleneck: the estimators' backend, the network, the net.
+
+Imported only when :class:`CSIBRegressor` is fitted; importing the family does not
+import torch.
+"""
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.dataset import ValidSplit
+from skorch.utils import to_tensor
+from torch import nn
+
+from .._torch import batch_loader, mlp
+from ._estimators import (
+    Backend,
+    conditional_cs_divergence_from_samples,
+    cs_mutual_information_from_samples,
+    resolve_width,
+)
+
+
+def _logsumexp(a, axis=None):
+    return torch.logsumexp(a.reshape(-1), 0) if axis is None else torch.logsumexp(a, axis)
+
+
+TORCH = Backend(
+    logsumexp=_logsumexp,
+    clip_at_zero=lambda a: a.clamp_min(0.0),
+    median=lambda a: float(torch.quantile(a.detach(), 0.5)),  # averages like np.median
+    scalar=lambda a: float(a.detach()),
+    exp=torch.exp,
+    log=torch.log,
+    max=lambda a, axis: torch.amax(a, dim=axis),
+)
+
+
+def conditional_cs_divergence(x, y, y_pred, *, sigma_x, sigma_y, estimator="embedding"):
+    """Differentiable twin of the NumPy estimator, on float64 tensors of shape (n, d)."""
+    width_x = resolve_width(sigma_x, x, TORCH)
+    width_y = resolve_width(sigma_y, torch.cat([y, y_pred]), TORCH)
+    return conditional_cs_divergence_from_samples(x, y, y_pred, width_x, width_y, estimator, TORCH)
+
+
+def cs_mutual_information(x, t, *, sigma_x, sigma_t, normalized=False):
+    """Differentiable twin of the NumPy estimator, on float64 tensors of shape (n, d)."""
+    width_x = resolve_width(sigma_x, x, TORCH)
+    width_t = resolve_width(sigma_t, t, TORCH)
+    return cs_mutual_information_from_samples(x, t, width_x, width_t, normalized, TORCH)
+
+
+class BottleneckNetwork(nn.Module):
+    """Encoder ``x -> t`` and decoder ``t -> y``; returns ``(y_pred, t)``.
+
+    The encoder's hidden layers end in a linear map to ``t`` (of the last hidden
+    width).  In training mode ``noise_std`` adds isotropic Gaussian noise to ``t``
+    (the paper's stochastic encoder; the authors' code trains without noise).
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes, decoder_layer_sizes, noise_std):
+        super().__init__()
+        width = hidden_layer_sizes[-1]
+        self.encoder = mlp(n_features, hidden_layer_sizes, "relu", width)
+        self.decoder = mlp(width, decoder_layer_sizes, "relu", n_outputs)
+        self.noise_std = noise_std
+
+    def forward(self, X):
+        t = self.encoder(X)
+        if self.training and self.noise_std > 0:
+            t = t + self.noise_std * torch.randn_like(t)
+        return self.decoder(t), t
+
+
+class CSIBNet(NeuralNet):
+    """skorch net whose loss is ``prediction term + beta * I(x; t)``.
+
+    The terms of each training batch are recorded in the batch history as
+    ``prediction`` and ``mutual_information``.
+    """
+
+    def __init__(
+        self,
+        module,
+        *,
+        beta,
+        loss,
+        sigma_x,
+        sigma_y,
+        sigma_t,
+        normalize_mi,
+        estimator,
+        **kwargs,
+    ):
+        super().__init__(module, **kwargs)
+        self.beta = beta
+        self.loss = loss
+        self.sigma_x = sigma_x
+        self.sigma_y = sigma_y
+        self.sigma_t = sigma_t
+        self.normalize_mi = normalize_mi
+        self.estimator = estimator
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_hat, t = y_pred
+        y_hat = y_hat.double()
+        y_true = to_tensor(y_true, device=y_hat.device).double()
+        x = to_tensor(X, device=y_hat.device).double()
+        if self.loss == "mse":
+            prediction = torch.mean((y_hat - y_true) ** 2)
+        else:
+            prediction = conditional_cs_divergence(
+                x,
+                y_true,
+                y_hat,
+                sigma_x=self.sigma_x,
+                sigma_y=self.sigma_y,
+                estimator=self.estimator,
+            )
+        if self.beta > 0 or training:
+            information = cs_mutual_information(
+                x,
+                t.double(),
+                sigma_x=self.sigma_x,
+                sigma_t=self.sigma_t,
+                normalized=self.normalize_mi,
+            )
+        if training:
+            self.history.record_batch("prediction", float(prediction.detach()))
+            self.history.record_batch("mutual_information", float(information.detach()))
+        if self.beta == 0:
+            return prediction
+        return prediction + self.beta * information
+
+
+class InformationPlane(Callback):
+    """Average the batch terms of each epoch into the epoch history."""
+
+    def on_epoch_end(self, net, **kwargs):
+        batches = [b for b in net.history[-1]["batches"] if "prediction" in b]
+        for key in ("prediction", "mutual_information"):
+            net.history.record(key, float(np.mean([b[key] for b in batches])))
+
+
+def make_csib_net(
+    n_features,
+    n_outputs,
+    *,
+    hidden_layer_sizes,
+    decoder_layer_sizes,
+    noise_std,
+    lr,
+    max_epochs,
+    batch_size,
+    early_stopping,
+    validation_fraction,
+    n_iter_no_change,
+    seed,
+    device,
+    callbacks,
+    **loss_options,
+):
+    """The skorch net of :class:`CSIBRegressor` (Adam, drop_last batches)."""
+    callbacks = [InformationPlane(), *callbacks]
+    train_split = None
+    if early_stopping:
+        train_split = ValidSplit(validation_fraction, random_state=seed)
+        callbacks.append(
+            EarlyStopping(patience=n_iter_no_change, load_best=True, sink=lambda *_: None)
+        )
+    return CSIBNet(
+        BottleneckNetwork(
+            n_features, n_outputs, tuple(hidden_layer_sizes), tuple(decoder_layer_sizes), noise_std
+        ),
+        criterion=nn.MSELoss,  # unused: get_loss computes the objective
+        optimizer=torch.optim.Adam,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        iterator_train=batch_loader,
+        iterator_train__shuffle=True,
+        # Gram matrices of a single row carry no information
+        iterator_train__drop_last=True,
+        iterator_valid=batch_loader,
+        train_split=train_split,
+        callbacks=callbacks,
+        verbose=0,
+        device=device,
+        **loss_options,
+    )

@@ -1,0 +1,162 @@
+"""Yu et al. (ICLR 2024): the Cauchy-Schwarz information bottleneck for regression.
+
+On data that ships offline (scikit-learn's diabetes, Friedman #1 with n=2000 and
+noise 1, Friedman #3 with n=2000 and noise 0.1; 5 random 80/20 splits): test RMSE
+of :class:`CSIBRegressor` (beta=1e-2) against the same network trained on the
+mean squared error, Ridge and HistGradientBoostingRegressor; a sweep over beta
+drawing the information plane (training I(x;t) against the prediction term); and
+the same comparison with 10% of the training targets shifted by 10 standard
+deviations (test targets clean).  CS-IB runs with our default, nonnegative
+estimate of the prediction term and, for comparison, with the paper's
+Proposition 1 (which can go negative).  The networks use the authors' architecture and
+kernel widths, with lr 1e-3 for 200 epochs (the authors' lr 1e-4 assumes a data
+set of 20 000 rows), and are read at the final epoch.
+"""
+
+import numpy as np
+from sklearn.datasets import load_diabetes, make_friedman1, make_friedman3
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import RidgeCV
+from sklearn.metrics import root_mean_squared_error
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ..information_bottleneck import CSIBRegressor
+from ._report import Report, Table, plot_target
+
+DATASETS = {
+    "diabetes": lambda: load_diabetes(return_X_y=True),
+    "friedman1": lambda: make_friedman1(2000, noise=1.0, random_state=0),
+    "friedman3": lambda: make_friedman3(2000, noise=0.1, random_state=0),
+}
+BETAS = (0.0, 1e-3, 1e-2, 1e-1)
+
+
+def networks(seed, epochs, beta=1e-2):
+    common = {"lr": 1e-3, "max_epochs": epochs, "device": "cpu", "random_state": seed}
+    return {
+        "CS-IB": CSIBRegressor(beta, **common),
+        "CS-IB (paper estimator)": CSIBRegressor(beta, estimator="paper", **common),
+        "MSE network": CSIBRegressor(0.0, loss="mse", **common),
+    }
+
+
+def baselines():
+    return {
+        "Ridge": make_pipeline(StandardScaler(), RidgeCV(np.logspace(-3, 3, 13))),
+        "HistGradientBoosting": HistGradientBoostingRegressor(random_state=0),
+    }
+
+
+def contaminate(y, fraction, seed):
+    """Shift ``fraction`` of the targets up by 10 standard deviations (gross outliers)."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(y), size=int(round(fraction * len(y))), replace=False)
+    y = y.copy()
+    y[rows] += 10 * y.std()
+    return y
+
+
+def compare(name, seeds, epochs, outliers=0.0):
+    """Test RMSE ``{method: [per split]}`` on clean test targets."""
+    X, y = DATASETS[name]()
+    rmse = {}
+    for seed in seeds:
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
+        models = {**networks(seed, epochs), **baselines()}
+        if outliers:
+            y_train = contaminate(y_train, outliers, seed)
+            del models["CS-IB (paper estimator)"]
+        for method, model in models.items():
+            model.fit(X_train, y_train)
+            error = root_mean_squared_error(y_test, model.predict(X_test))
+            rmse.setdefault(method, []).append(error)
+    return rmse
+
+
+def beta_sweep(name, seed, epochs):
+    """Per beta: the fitted model (default estimator) and its test RMSE (one split)."""
+    X, y = DATASETS[name]()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
+    sweep = {}
+    for beta in BETAS:
+        model = networks(seed, epochs, beta)["CS-IB"].fit(X_train, y_train)
+        sweep[beta] = (model, root_mean_squared_error(y_test, model.predict(X_test)))
+    return sweep
+
+
+def _mean_se(values):
+    values = np.asarray(values)
+    return f"{values.mean():.4g} +- {values.std(ddof=1) / np.sqrt(len(values)):.2g}"
+
+
+def _rmse_table(title, results):
+    methods = list(next(iter(results.values())))
+    table = Table(title, ["data", *methods, "CS-IB / MSE net"])
+    for name, rmse in results.items():
+        ratio = np.mean(rmse["CS-IB"]) / np.mean(rmse["MSE network"])
+        table.add_row(name, *(_mean_se(rmse[m]) for m in methods), f"{ratio:.3f}")
+    return table
+
+
+def run(*, quick=False, out=None, random_state=0):
+    report = Report("csib")
+    seeds = list(range(random_state, random_state + (3 if quick else 5)))
+    epochs = 100 if quick else 200
+    names = ["diabetes"] if quick else list(DATASETS)
+    clean = {name: compare(name, seeds, epochs) for name in names}
+    report.results["clean"] = clean
+    report.tables.append(
+        _rmse_table(f"Test RMSE, mean +- SE over {len(seeds)} splits (80/20)", clean)
+    )
+
+    sweep_data = "diabetes" if quick else "friedman1"
+    sweep = beta_sweep(sweep_data, random_state, epochs)
+    table = Table(
+        f"beta sweep on {sweep_data} (one split): final-epoch training terms and test RMSE",
+        ["beta", "I(x;t) normalized", "prediction term", "test RMSE"],
+    )
+    for beta, (model, error) in sweep.items():
+        plane = model.information_plane_
+        table.add_row(beta, plane["mutual_information"][-1], plane["prediction"][-1], error)
+    report.tables.append(table)
+    report.results["sweep"] = {
+        beta: (m.information_plane_["mutual_information"][-1], e) for beta, (m, e) in sweep.items()
+    }
+
+    outlier_names = ["diabetes"] if quick else ["diabetes", "friedman1"]
+    dirty = {name: compare(name, seeds, epochs, outliers=0.1) for name in outlier_names}
+    report.results["outliers"] = dirty
+    report.tables.append(
+        _rmse_table(
+            "Test RMSE (clean test targets) with 10% of training targets shifted by +10 SD",
+            dirty,
+        )
+    )
+    if quick:
+        report.notes.append("quick: diabetes only, 3 splits, 100 epochs.")
+    report.plots += _plot(sweep, sweep_data, out)
+    return report
+
+
+def _plot(sweep, name, out):
+    path = plot_target(out, "csib_information_plane.png")
+    if path is None:
+        return []
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for beta, (model, _) in sweep.items():
+        plane = model.information_plane_
+        ax.plot(plane["mutual_information"], plane["prediction"], lw=1, label=f"beta={beta:g}")
+        ax.scatter(plane["mutual_information"][-1], plane["prediction"][-1], s=25)
+    ax.set_xlabel("I_CS(x; t), normalized (training batches)")
+    ax.set_ylabel("prediction term D_CS(p(y|x) || q(y|x))")
+    ax.set_yscale("log")
+    ax.set_title(f"information plane, {name}: epochs run along each curve")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return [path]

@@ -1,0 +1,152 @@
+"""The random calibrated derivatives: the conditions they guarantee, and their torch twin."""
+
+import numpy as np
+import pytest
+
+from sklearn_losses.ensloss import calibrated_loss_derivatives
+from sklearn_losses.ensloss._kernels import (
+    EXPONENTIAL,
+    HINGE,
+    LOGISTIC,
+    SQUARED_HINGE,
+    derivatives_from_noise,
+    fixed_derivatives,
+)
+
+SHIFT = 1e-6
+
+
+def _batches(rng, n_batches, size):
+    for b in range(n_batches):
+        scale = rng.choice([0.1, 1.0, 5.0])
+        yield rng.normal(rng.normal(), scale, size=size), b
+
+
+@pytest.mark.parametrize("lam", [0.0, -0.5, 0.7])
+def test_conditions_hold_on_every_batch(rng, lam):
+    for z, seed in _batches(rng, 3000, 128):
+        g = calibrated_loss_derivatives(z, boxcox_lambda=lam, random_state=seed)
+        assert np.all(g >= -1 - SHIFT) and np.all(g < 0)
+        by_margin = g[np.argsort(z, kind="stable")]
+        assert np.all(np.diff(by_margin) >= 0), "derivative must be nondecreasing (convex loss)"
+        tail = z > 1
+        assert np.all(z[tail] * g[tail] >= -1 - SHIFT) and np.all(z[tail] * g[tail] < 0)
+
+
+def test_about_half_clipped_on_large_batches(rng):
+    fractions = [
+        np.mean(calibrated_loss_derivatives(rng.normal(size=1000), random_state=s) <= -1)
+        for s in range(200)
+    ]
+    assert 0.45 <= np.mean(fractions) <= 0.55
+    assert 0.40 <= min(fractions) and max(fractions) <= 0.60
+
+
+def test_expected_derivative_by_rank_matches_the_paper_profile(rng):
+    # the paper's note: E[g] by within-batch rank is -1 on the bottom half, about -0.52 at
+    # the 75th percentile and -0.29 at the 90th (margins below the tail threshold here)
+    z = np.linspace(-3, 0.9, 128)
+    mean = np.mean([calibrated_loss_derivatives(z, random_state=s) for s in range(4000)], axis=0)
+    assert np.allclose(mean[:60], -1, atol=0.02)
+    assert mean[95] == pytest.approx(-0.52, abs=0.03)
+    assert mean[115] == pytest.approx(-0.29, abs=0.03)
+
+
+def test_seed_gives_the_same_draw_and_changes_with_it(rng):
+    z = rng.normal(size=64)
+    a = calibrated_loss_derivatives(z, random_state=3)
+    assert np.array_equal(a, calibrated_loss_derivatives(z, random_state=3))
+    assert not np.array_equal(a, calibrated_loss_derivatives(z, random_state=4))
+
+
+def test_bad_margins_are_rejected():
+    with pytest.raises(ValueError, match="1-D"):
+        calibrated_loss_derivatives(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        calibrated_loss_derivatives([0.0, np.nan])
+
+
+LOSS_VALUES = {
+    LOGISTIC: lambda z: np.logaddexp(0.0, -z),
+    HINGE: lambda z: np.maximum(0.0, 1.0 - z),
+    SQUARED_HINGE: lambda z: np.maximum(0.0, 1.0 - z) ** 2,
+    EXPONENTIAL: lambda z: np.exp(-z),
+}
+
+
+@pytest.mark.parametrize("code", list(LOSS_VALUES))
+def test_fixed_derivatives_match_finite_differences(rng, code):
+    z = rng.uniform(-4, 4, size=200)
+    z = z[np.abs(z - 1) > 1e-3]  # away from the hinge kink
+    out = np.empty_like(z)
+    fixed_derivatives(code, z, out)
+    h = 1e-6
+    numeric = (LOSS_VALUES[code](z + h) - LOSS_VALUES[code](z - h)) / (2 * h)
+    np.testing.assert_allclose(out, numeric, rtol=1e-6, atol=1e-8)
+
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("lam", [0.0, -0.8, 0.5])
+def test_torch_twin_equals_numba_kernel(rng, lam):
+    from sklearn_losses.ensloss._nets import derivatives_from_noise as torch_derivatives
+
+    for _ in range(50):
+        z = rng.normal(0, 2, size=(97, 3))
+        eps = rng.standard_normal(z.shape)
+        ours = torch_derivatives(torch.as_tensor(z), torch.as_tensor(eps), lam).numpy()
+        for k in range(3):
+            expected = np.empty(97)
+            derivatives_from_noise(z[:, k].copy(), eps[:, k].copy(), lam, expected)
+            np.testing.assert_allclose(ours[:, k], expected, rtol=1e-13, atol=0)
+
+
+def test_autograd_of_the_criterion_is_g_y_over_batch(rng):
+    from sklearn_losses.ensloss._nets import MarginLoss
+    from sklearn_losses.ensloss._nets import derivatives_from_noise as torch_derivatives
+
+    B = 128
+    logits = torch.tensor(rng.normal(size=(B, 1)), requires_grad=True)
+    y = torch.tensor(np.where(rng.random((B, 1)) < 0.5, -1.0, 1.0))
+    criterion = MarginLoss("ensloss").train()
+    torch.manual_seed(11)
+    criterion(logits, y).backward()
+    torch.manual_seed(11)
+    z = (y * logits).detach()
+    g = torch_derivatives(z, torch.randn_like(z), 0.0)
+    np.testing.assert_allclose(logits.grad.numpy(), (g * y / B).numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("logistic", LOGISTIC),
+        ("hinge", HINGE),
+        ("squared_hinge", SQUARED_HINGE),
+        ("exponential", EXPONENTIAL),
+    ],
+)
+def test_torch_fixed_losses_have_the_kernel_derivatives(rng, name, code):
+    from sklearn_losses.ensloss._nets import MarginLoss
+
+    B = 50
+    logits = torch.tensor(rng.uniform(-3, 3, size=(B, 2)), requires_grad=True)
+    y = torch.tensor(np.where(rng.random((B, 2)) < 0.5, -1.0, 1.0))
+    MarginLoss(name)(logits, y).backward()
+    z = (y * logits).detach().numpy()
+    expected = np.empty_like(z)
+    for k in range(2):
+        column = np.empty(B)
+        fixed_derivatives(code, z[:, k].copy(), column)
+        expected[:, k] = column
+    np.testing.assert_allclose(logits.grad.numpy(), expected * y.numpy() / B, atol=1e-12)
+
+
+def test_criterion_reports_logistic_loss_in_eval_mode(rng):
+    from sklearn_losses.ensloss._nets import MarginLoss
+
+    logits = torch.tensor(rng.normal(size=(20, 1)))
+    y = torch.ones(20, 1)
+    value = MarginLoss("ensloss").eval()(logits, y)
+    assert float(value) == pytest.approx(np.logaddexp(0, -logits.numpy()).mean())
