@@ -2,18 +2,15 @@
 
 import numpy as np
 from scipy.special import expit
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._losses import LOSS_CODES
-
 __all__ = [
-    "LOSS_CODES",
-    "check_has_proba",
+    "LogisticProbaMixin",
     "encode_labels",
     "label_codes",
     "labels_from_decision",
     "one_vs_rest_targets",
-    "proba_from_decision",
     "validation_pair",
 ]
 
@@ -65,6 +62,41 @@ def check_has_proba(estimator):
             "sklearn.calibration.CalibratedClassifierCV to calibrate its decision_function."
         )
     return True
+
+
+class LogisticProbaMixin:
+    """``predict_proba`` and ``predict_log_proba`` from ``decision_function`` (logistic only)."""
+
+    @available_if(check_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities (logistic loss only; otherwise use CalibratedClassifierCV).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Sigmoid of the decision function (normalised over classes one-vs-rest).
+        """
+        return proba_from_decision(self.decision_function(X))
+
+    @available_if(check_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return np.log(self.predict_proba(X))
 
 
 def proba_from_decision(decision):

@@ -11,16 +11,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._base import (
-    check_has_proba,
+    LogisticProbaMixin,
     encode_labels,
     label_codes,
     one_vs_rest_targets,
-    proba_from_decision,
     validation_pair,
 )
 from ._kernels import sgd_epoch
@@ -47,7 +45,7 @@ def _kernel_data(X):
     return X, _NO_DATA, _NO_INDEX, _NO_INDEX, False
 
 
-class EnsLossClassifier(LinearClassifierMixin, BaseEstimator):
+class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator):
     """Linear classifier trained on random calibrated losses (EnsLoss) or a fixed surrogate.
 
     EnsLoss (Dai, 2024) replaces the surrogate loss of empirical risk minimisation
@@ -278,37 +276,6 @@ class EnsLossClassifier(LinearClassifierMixin, BaseEstimator):
         self.n_iter_ += 1
         return self
 
-    @available_if(check_has_proba)
-    def predict_proba(self, X):
-        """Class probabilities (logistic loss only; otherwise use CalibratedClassifierCV).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Sigmoid of the decision function (normalised over classes one-vs-rest).
-        """
-        return proba_from_decision(self.decision_function(X))
-
-    @available_if(check_has_proba)
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return np.log(self.predict_proba(X))
-
     # -- internals ---------------------------------------------------------------------
     def _init_state(self, n_features, n_problems, rng, reuse=False):
         self._rng = rng
@@ -354,21 +321,6 @@ class EnsLossClassifier(LinearClassifierMixin, BaseEstimator):
         if self.loss != "ensloss":
             return _NO_NOISE
         return np.random.default_rng(rng.randint(2**31)).standard_normal((n_problems, n_rows))
-
-    def decision_function(self, X):
-        """Signed distance to the hyperplane (one column per class when multiclass).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return super().decision_function(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

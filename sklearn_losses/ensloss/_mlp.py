@@ -5,17 +5,15 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import SkorchEstimatorMixin
 from ._base import (
-    check_has_proba,
+    LogisticProbaMixin,
     encode_labels,
     label_codes,
     labels_from_decision,
     one_vs_rest_targets,
-    proba_from_decision,
     validation_pair,
 )
 from ._losses import LOSS_OPTION
@@ -23,7 +21,9 @@ from ._losses import LOSS_OPTION
 __all__ = ["EnsLossMLPClassifier"]
 
 
-class EnsLossMLPClassifier(SkorchEstimatorMixin, ClassifierMixin, BaseEstimator):
+class EnsLossMLPClassifier(
+    SkorchEstimatorMixin, LogisticProbaMixin, ClassifierMixin, BaseEstimator
+):
     """Multi-layer perceptron trained on random calibrated losses (EnsLoss) or a fixed one.
 
     The network of the EnsLoss paper's tabular experiments (TabMLP): each hidden
@@ -259,19 +259,3 @@ class EnsLossMLPClassifier(SkorchEstimatorMixin, ClassifierMixin, BaseEstimator)
         """
         check_is_fitted(self)
         return labels_from_decision(self.classes_, self.decision_function(X))
-
-    @available_if(check_has_proba)
-    def predict_proba(self, X):
-        """Class probabilities (logistic loss only; otherwise use CalibratedClassifierCV).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Sigmoid of the logits (normalised over classes one-vs-rest).
-        """
-        return proba_from_decision(self.decision_function(X))

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, _fit_context
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -14,13 +15,6 @@ __all__ = ["CSIBRegressor"]
 
 _WIDTH = [Interval(Real, 0, None, closed="neither"), StrOptions({"median"})]
 LARGE_BATCH = 2048
-
-
-def _standardize(a):
-    mean = a.mean(axis=0)
-    scale = a.std(axis=0)
-    scale[scale == 0] = 1.0  # a constant column stays constant (0), never NaN
-    return mean, scale
 
 
 class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, BaseEstimator):
@@ -215,10 +209,11 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         self._y_1d = y.ndim == 1
         Y = y.reshape(len(y), -1)
-        self._x_mean, self._x_scale = _standardize(X)
-        self._y_mean, self._y_scale = _standardize(Y)
-        Xs = ((X - self._x_mean) / self._x_scale).astype(np.float32)
-        Ys = ((Y - self._y_mean) / self._y_scale).astype(np.float32)
+        # a constant column gets scale 1 (stays 0), so a constant y never gives NaN
+        self._x_scaler = StandardScaler().fit(X)
+        self._y_scaler = StandardScaler().fit(Y)
+        Xs = self._x_scaler.transform(X).astype(np.float32)
+        Ys = self._y_scaler.transform(Y).astype(np.float32)
         self._fit_net(Xs, Ys)
         history = self.net_.history
         self.information_plane_ = {
@@ -256,7 +251,7 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
     def _standardized(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return (X - self._x_mean) / self._x_scale
+        return self._x_scaler.transform(X)
 
     def predict(self, X):
         """Predict targets on the original scale.
@@ -270,7 +265,8 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
-        Y = self._forward_numpy(self._standardized(X)) * self._y_scale + self._y_mean
+        check_is_fitted(self)
+        Y = self._y_scaler.inverse_transform(self._forward_numpy(self._standardized(X)))
         return Y.ravel() if self._y_1d else Y
 
     def transform(self, X):

@@ -14,6 +14,7 @@ set of 20 000 rows), and are read at the final epoch.
 """
 
 import numpy as np
+from scipy import stats
 from sklearn.datasets import load_diabetes, make_friedman1, make_friedman3
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import RidgeCV
@@ -87,8 +88,7 @@ def beta_sweep(name, seed, epochs):
 
 
 def _mean_se(values):
-    values = np.asarray(values)
-    return f"{values.mean():.4g} +- {values.std(ddof=1) / np.sqrt(len(values)):.2g}"
+    return f"{np.mean(values):.4g} +- {stats.sem(values):.2g}"
 
 
 def _rmse_table(title, results):

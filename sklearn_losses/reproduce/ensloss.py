@@ -79,7 +79,7 @@ def evaluate(task, model, noise, seeds, *, quick=False):
 def paired_comparison(ours, theirs):
     """Mean difference in points, its standard error and the one-sided paired t-test p-value."""
     diff = 100 * (np.asarray(ours) - np.asarray(theirs))
-    se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
+    se = stats.sem(diff) if len(diff) > 1 else np.nan
     if np.allclose(diff, diff[0]):
         p = 0.0 if diff[0] > 0 else 1.0
     else:
@@ -89,7 +89,7 @@ def paired_comparison(ours, theirs):
 
 def _mean_se(values):
     values = 100 * np.asarray(values)
-    return f"{values.mean():.1f} +- {values.std(ddof=1) / np.sqrt(len(values)):.1f}"
+    return f"{values.mean():.1f} +- {stats.sem(values):.1f}"
 
 
 def run(*, quick=False, out=None, random_state=0):
