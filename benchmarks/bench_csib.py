@@ -67,7 +67,12 @@ def main(argv=None):
         loop = median_time(lambda b=batch_size: torch_loop(Xs, ys, args.epochs, b), args.repeats)
         ours = median_time(
             lambda b=batch_size: CSIBRegressor(
-                max_epochs=args.epochs, batch_size=b, device="cpu", random_state=0
+                max_iter=args.epochs,
+                batch_size=b,
+                learning_rate_init=1e-4,  # as the loop
+                early_stopping=False,
+                device="cpu",
+                random_state=0,
             ).fit(X, y),
             args.repeats,
         )

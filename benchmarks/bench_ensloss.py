@@ -66,7 +66,15 @@ def mlp_rows(n, p, epochs, repeats, hidden):
     ours = (
         median_time(
             lambda: EnsLossMLPClassifier(
-                hidden_layer_sizes=hidden, max_epochs=epochs, device="cpu", random_state=0
+                hidden_layer_sizes=hidden,
+                max_iter=epochs,
+                device="cpu",
+                random_state=0,
+                # the same training as the loop: the paper's
+                solver="sgd",
+                learning_rate="cosine",
+                learning_rate_init=1e-4,
+                early_stopping=False,
             ).fit(X, y),
             repeats,
         )

@@ -30,7 +30,7 @@ print(
 Xn, Yn = make_multiview(6000, (10, 10), correlations=(0.9, 0.8), nonlinear=True, random_state=0)
 linear = CCA(n_components=2).fit(Xn[:3000], Yn[:3000])
 deep = DeepCCA(
-    n_components=2, hidden_layer_sizes=(64, 64), batch_size=32, max_epochs=15, random_state=0
+    n_components=2, hidden_layer_sizes=(64, 64), batch_size=32, max_iter=15, random_state=0
 ).fit(Xn[:3000], Yn[:3000])
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 4))

@@ -21,7 +21,7 @@ from sklearn_losses.information_bottleneck import CSIBRegressor
 
 X, y = make_friedman1(1000, noise=1.0, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
-settings = {"lr": 1e-3, "max_epochs": 60, "device": "cpu", "random_state": 0}
+settings = {"max_iter": 60, "early_stopping": False, "device": "cpu", "random_state": 0}
 
 # %%
 # A sweep over beta

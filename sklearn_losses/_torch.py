@@ -4,32 +4,63 @@ Nothing here imports torch at module import time: :func:`require_torch` does it
 on first use and names the ``deep`` extra when it is missing.  Neural
 estimators are plain scikit-learn estimators that *own* a private skorch net
 built inside ``fit`` (composition; raw skorch nets fail most of scikit-learn's
-estimator checks).  :class:`SkorchEstimatorMixin` holds the parts every such
-estimator shares: device resolution, seeding that does not leak into torch's
-global RNG, threads, the progress bar, and float64 predictions.
+estimator checks).  :class:`SkorchEstimatorMixin` builds and trains that net
+from the parameters every neural estimator shares (:data:`NET_PARAMETERS`); a
+family's ``_nets.py`` provides only its module and criterion.
+
+Randomness never goes through torch's process-global generator: every fit
+draws its weights, batch order and any noise from ``torch.Generator`` objects
+of its own, so the same ``random_state`` gives the same model in any number of
+concurrent threads, and a fit leaves the caller's torch RNG untouched.
 """
 
 import copy
-from contextlib import contextmanager
+import math
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .utils._convergence import check_finite
 
 __all__ = [
+    "NET_PARAMETERS",
+    "SkorchEstimatorMixin",
     "batch_loader",
+    "build_module",
     "mlp",
     "require_torch",
     "resolve_device",
-    "seeded",
-    "SkorchEstimatorMixin",
 ]
 
 _INSTALL_HINT = (
-    "This estimator needs PyTorch and skorch. Install them with "
-    "`pip install torch==2.13.0` (a CPU wheel; pick a CUDA build for a GPU) and then "
-    "`pip install 'sklearn-losses[deep]'`."
+    "This estimator needs PyTorch and skorch. Install a CPU build of PyTorch with "
+    "`pip install torch==2.13.0` (or a CUDA build for a GPU), then skorch: "
+    "`pip install skorch` (from a clone of sklearn_losses: `pip install -e \".[deep]\"`)."
 )
 
+# The training parameters every neural estimator has, with one meaning everywhere
+# (scikit-learn's MLP names where it has one).  Estimators merge these into their
+# ``_parameter_constraints``; the user guide's conventions table documents them.
+NET_PARAMETERS = {
+    "solver": [StrOptions({"adam", "sgd"})],
+    "learning_rate": [StrOptions({"constant", "cosine"})],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "device": [str],
+    "verbose": ["verbose"],
+    "random_state": ["random_state"],
+}
 
 def require_torch():
     """Import and return ``(torch, skorch)``, or raise an ImportError that says how to get them."""
@@ -42,30 +73,33 @@ def require_torch():
 
 
 def resolve_device(device):
-    """Turn ``"auto"`` into ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    """Turn ``"auto"`` into ``"cuda"`` when a GPU is visible, else ``"cpu"``; check the rest."""
     torch, _ = require_torch()
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+    if parsed.type not in ("cpu", "cuda"):
+        raise ValueError(
+            f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        )
+    if parsed.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available.")
-    return device
+    return str(parsed)
 
 
-def seed_from(random_state):
-    """An int seed drawn from ``random_state`` (``None`` draws a fresh one)."""
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-@contextmanager
-def seeded(seed, device="cpu"):
-    """Run the block under ``torch.manual_seed(seed)`` without touching the caller's RNG state."""
-    torch, _ = require_torch()
-    devices = []
-    if str(device).startswith("cuda"):
-        devices = [torch.device(device).index or 0]
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+def check_layer_sizes(sizes, name="hidden_layer_sizes", allow_empty=True):
+    """Return ``sizes`` as a tuple of positive ints, or raise a ValueError that says why not."""
+    sizes = tuple(sizes)
+    if not allow_empty and not sizes:
+        raise ValueError(f"{name} must name at least one layer; got ().")
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+        raise ValueError(f"{name} must hold positive integers (layer widths); got {sizes!r}.")
+    return tuple(int(s) for s in sizes)
 
 
 def mlp(n_features, hidden_layer_sizes=(64,), activation="relu", n_outputs=1, batch_norm=False):
@@ -73,8 +107,8 @@ def mlp(n_features, hidden_layer_sizes=(64,), activation="relu", n_outputs=1, ba
 
     Each hidden layer is ``Linear -> activation``, followed by ``BatchNorm1d`` when
     ``batch_norm`` (the order of the EnsLoss paper's TabMLP).  ``hidden_layer_sizes=()``
-    gives a linear map.  Built where it is called, so call it inside :func:`seeded`
-    for reproducible weights.
+    gives a linear map.  Build it through :func:`build_module` to draw its weights
+    from a generator of the fit's own.
     """
     torch, _ = require_torch()
     activations = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}
@@ -88,64 +122,253 @@ def mlp(n_features, hidden_layer_sizes=(64,), activation="relu", n_outputs=1, ba
     return torch.nn.Sequential(*layers)
 
 
-def batch_loader(dataset, batch_size=128, shuffle=False, drop_last=False, **_):
+def build_module(factory, generator):
+    """Call ``factory()`` without touching torch's global RNG; draw its weights from ``generator``.
+
+    The module is built on the ``meta`` device (no memory, no random draws), then
+    materialised on the CPU with PyTorch's default initialisation of each
+    ``Linear`` layer (Kaiming-uniform weights, uniform biases), drawn from
+    ``generator``.  Other submodules are reset by their own ``reset_parameters``,
+    which for the layers used here (batch norm) draws nothing.
+    """
+    torch, _ = require_torch()
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device="cpu")
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, torch.nn.Linear):
+                torch.nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+                if layer.bias is not None:
+                    bound = 1.0 / math.sqrt(layer.in_features) if layer.in_features else 0.0
+                    torch.nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+            elif hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
+    return module
+
+
+def batch_loader(dataset, batch_size=128, shuffle=False, drop_last=False, generator=None, **_):
     """skorch iterator factory: each batch fetched by one fancy index of the dataset.
 
     torch's default loader fetches rows one by one and stacks them, which costs
     more than a small network's forward pass; here a batch is a single indexing of
-    the arrays.  Shuffling draws from torch's global generator (seeded by
-    :func:`seeded`).  Other loader options skorch passes on are ignored.
+    the arrays.  Shuffling draws from ``generator`` (the fit's own).  Other loader
+    options skorch passes on are ignored.
     """
     require_torch()
     from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
-    order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
-    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last), batch_size=None)
+    order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+    # a data set smaller than one batch is one batch, even when the last is dropped
+    sampler = BatchSampler(order, min(batch_size, len(dataset)), drop_last)
+    # the loader's own seed draw goes to ``generator`` too, not to torch's global one
+    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator)
+
+
+def _quiet(*_):
+    """A sink that prints nothing (a module-level function, so nets pickle)."""
+
+
+def _make_divergence_guard_class():
+    _, skorch = require_torch()
+
+    class DivergenceGuard(skorch.callbacks.Callback):
+        """Report a fit that diverged.
+
+        A non-finite epoch loss or weight raises :class:`DivergenceError` at once.
+        Weights that grew ``GROWTH`` times beyond their largest initial magnitude
+        (Adam with a huge step keeps them finite but meaningless) give a
+        ``ConvergenceWarning`` at the end of training.
+        """
+
+        GROWTH = 1e4
+
+        def __init__(self, name="the network"):
+            self.name = name
+
+        def _largest_weight(self, net):
+            return max(float(p.detach().abs().max()) for p in net.module_.parameters())
+
+        def on_train_begin(self, net, **kwargs):
+            self.initial_ = self._largest_weight(net)
+
+        def on_epoch_end(self, net, **kwargs):
+            record = net.history[-1]
+            losses = [record[k] for k in ("train_loss", "valid_loss") if k in record]
+            weights = [p.detach().cpu().numpy() for p in net.module_.parameters()]
+            check_finite(
+                self.name,
+                np.asarray(losses, dtype=float),
+                *weights,
+                hint="lower learning_rate_init, or scale the features",
+            )
+
+        def on_train_end(self, net, **kwargs):
+            largest = self._largest_weight(net)
+            if largest > self.GROWTH * max(self.initial_, 1e-3):
+                warnings.warn(
+                    f"{self.name} has probably diverged: its largest weight grew from "
+                    f"{self.initial_:.3g} to {largest:.3g} in training; lower "
+                    "learning_rate_init, or scale the features.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+
+    DivergenceGuard.__module__ = __name__
+    DivergenceGuard.__qualname__ = "DivergenceGuard"
+    return DivergenceGuard
+
+
+_LAZY_CLASSES = {"DivergenceGuard": _make_divergence_guard_class}
+
+
+def __getattr__(name):
+    # Classes that subclass skorch's are made on first use (importing this module
+    # must not import torch) and then cached here, so pickle finds them by name.
+    if name in _LAZY_CLASSES:
+        if name not in globals():
+            globals()[name] = _LAZY_CLASSES[name]()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SkorchEstimatorMixin:
-    """Shared machinery of the estimators that own a skorch net in ``net_``.
+    """Building, training and running the skorch net of a neural estimator.
 
-    A subclass implements ``_make_net(X, y, device)`` returning an unfitted skorch
-    net, and calls :meth:`_fit_net` from its ``fit`` after validating the data.
-    It must define the ``device``, ``verbose`` and ``random_state`` parameters.
+    A subclass has the parameters of :data:`NET_PARAMETERS` and implements
+
+    - ``_module_factory(X, y, generator)``: a zero-argument callable returning the
+      module (called under :func:`build_module`);
+    - ``_criterion(generator)``: the criterion instance.
+
+    ``generator`` lives on the training device, for modules and criteria that draw
+    random numbers in training (noise, random losses).
+
+    and may override ``_net_class`` (a ``NeuralNet`` subclass, e.g. for a
+    ``get_loss`` that needs no target), ``_extra_callbacks(generator)``,
+    ``_train_split(seed)``, ``_monitor()``, ``_drop_last``, and ``_net_options()``
+    (skorch options that replace or add to the shared ones).  It calls
+    :meth:`_fit_net` from ``fit`` after validating the data, and
+    :meth:`_forward_numpy` for predictions.
     """
 
-    def _fit_net(self, X, y=None, **fit_params):
-        device = resolve_device(self.device)
-        with seeded(seed_from(self.random_state), device):
-            net = self._make_net(X, y, device)
-            net.fit(X, y, **fit_params)
-        self.net_ = net
-        self.device_ = device
-        return net
+    _drop_last = False
 
-    def _callbacks(self, extra=()):
-        """Callbacks of a net: the given ones plus a progress bar when ``verbose``."""
+    def _net_class(self):
+        return require_torch()[1].NeuralNet
+
+    def _extra_callbacks(self, generator):
+        return []
+
+    def _net_options(self):
+        return {}
+
+    def _train_split(self, seed):
+        """skorch's ``train_split``: with early stopping, a random ``validation_fraction``."""
+        if not self.early_stopping:
+            return None
         _, skorch = require_torch()
-        callbacks = list(extra)
+        return skorch.dataset.ValidSplit(self.validation_fraction, random_state=seed)
+
+    def _monitor(self):
+        """``(history key, lower is better)`` of the quantity early stopping watches."""
+        return "valid_loss", True
+
+    def _check_net_parameters(self):
+        # (non-finite numbers are refused by the open intervals of NET_PARAMETERS)
+        self._hidden_layer_sizes = check_layer_sizes(self.hidden_layer_sizes)
+
+    def _callbacks(self, generator, seed):
+        _, skorch = require_torch()
+        callbacks = [*self._extra_callbacks(generator)]
+        if self.learning_rate == "cosine":
+            torch, _ = require_torch()
+            callbacks.append(
+                skorch.callbacks.LRScheduler(
+                    torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_iter
+                )
+            )
+        callbacks.append(__getattr__("DivergenceGuard")(type(self).__name__))
+        if self.early_stopping:
+            monitor, lower_is_better = self._monitor()
+            callbacks.append(
+                skorch.callbacks.EarlyStopping(
+                    monitor=monitor,
+                    lower_is_better=lower_is_better,
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=True,
+                    sink=_quiet,
+                )
+            )
         if self.verbose:
             callbacks.append(skorch.callbacks.ProgressBar())
         return callbacks
 
-    def _forward_numpy(self, X, module=None, output=0):
-        """Run ``module`` (default: the fitted net's) in eval mode on ``X``; float64 output.
-
-        Inference runs on a float64 copy of the module: float32 matrix products
-        round differently for different batch shapes, and predictions must not
-        depend on which other rows were passed along (scikit-learn's
-        subset-invariance check).
-        """
+    def _fit_net(self, X, y=None):
+        """Build the net from the shared parameters, train it, and prepare inference."""
         torch, _ = require_torch()
-        X = np.require(X, dtype=np.float64, requirements=["C", "W"])  # writable for torch
-        module = self.net_.module_ if module is None else module
-        module = copy.deepcopy(module).double().eval()
+        self._check_net_parameters()
+        device = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        generator = torch.Generator().manual_seed(seed)
+        device_generator = generator
+        if device != "cpu":
+            device_generator = torch.Generator(device=device).manual_seed(seed)
+        module = build_module(self._module_factory(X, y, device_generator), generator)
+        if self.solver == "sgd":
+            optimizer = {"optimizer": torch.optim.SGD, "optimizer__momentum": self.momentum}
+        else:
+            optimizer = {"optimizer": torch.optim.Adam}
+        options = {
+            "criterion": self._criterion(device_generator),
+            "lr": self.learning_rate_init,
+            "optimizer__weight_decay": self.weight_decay,
+            "max_epochs": self.max_iter,
+            "batch_size": self.batch_size,
+            "iterator_train": batch_loader,
+            "iterator_train__shuffle": True,
+            "iterator_train__drop_last": self._drop_last,
+            "iterator_train__generator": generator,
+            "iterator_valid": batch_loader,
+            "iterator_valid__generator": generator,
+            "train_split": self._train_split(seed),
+            "callbacks": self._callbacks(device_generator, seed),
+            "verbose": 0,
+            "device": device,
+            **optimizer,
+            **self._net_options(),
+        }
+        net = self._net_class()(module, **options)
+        net.fit(X, y)
+        self.net_ = net
+        self.device_ = device
+        self.n_iter_ = len(net.history)
+        # Inference on the CPU runs in float64: float32 products round differently
+        # for different batch shapes, and a row's prediction must not depend on the
+        # rows passed with it.  On a GPU the trained float32 module is used as is.
+        module = net.module_
+        self._inference_module = (
+            copy.deepcopy(module).double().eval() if device == "cpu" else module.eval()
+        )
+        return net
+
+    def _forward_numpy(self, X, part=None, output=0):
+        """Run the fitted module (or its submodule ``part``) on ``X`` in eval mode; numpy out."""
+        torch, _ = require_torch()
+        module = self._inference_module
+        if part is not None:
+            module = getattr(module, part)
+        dtype = next(module.parameters()).dtype
+        X = np.require(X, dtype=np.float64 if dtype == torch.float64 else np.float32)
+        X = np.require(X, requirements=["C", "W"])  # torch needs writable memory
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], 4096):
-                batch = torch.as_tensor(X[start : start + 4096], device=self.net_.device)
+                batch = torch.as_tensor(X[start : start + 4096], device=self.device_)
                 out = module(batch)
                 if isinstance(out, tuple):
                     out = out[output]
-                outputs.append(out.detach().cpu().numpy())
+                outputs.append(out.detach().cpu().numpy().astype(np.float64, copy=False))
         return np.concatenate(outputs)

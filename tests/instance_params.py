@@ -8,25 +8,23 @@ check for the same kind of estimator (quoted in the reason).
 """
 
 INIT_PARAMS = {
-    "CCA": {"n_components": 1},
-    "StochasticCCA": {"n_components": 1, "max_iter": 5},
-    "DeepCCA": {"n_components": 1, "hidden_layer_sizes": (8,), "max_epochs": 2, "batch_size": 8},
-    "AggregateMLPRegressor": {"max_epochs": 3, "hidden_layer_sizes": (8,)},
+    "StochasticCCA": {"max_iter": 5},
+    "DeepCCA": {"n_components": 1, "hidden_layer_sizes": (8,), "max_iter": 2, "batch_size": 8},
+    "AggregateMLPRegressor": {"max_iter": 3, "hidden_layer_sizes": (8,)},
     "PRESTOClassifierCV": {"alphas": 4, "cv": 3},
     "EnsLossClassifier": {"max_iter": 30},
     "EnsLossMLPClassifier": {
         "hidden_layer_sizes": (16,),
-        "optimizer": "adam",
-        "lr": 1e-2,
-        "max_epochs": 20,
+        "learning_rate_init": 1e-2,
+        "max_iter": 20,
         "batch_size": 32,
     },
     "CSIBRegressor": {
         "hidden_layer_sizes": (8,),
         "decoder_layer_sizes": (),
-        "max_epochs": 3,
+        "max_iter": 3,
         "batch_size": 16,
-        "lr": 1e-2,
+        "learning_rate_init": 1e-2,
     },
 }
 

@@ -7,10 +7,19 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_losses.utils import all_estimators
 
 ESTIMATORS = [make_instance(cls) for _, cls in all_estimators()]
+# Estimators whose common test above runs with faster parameters are checked once
+# more with their defaults, as a user's check_estimator(Est()) would; the others
+# are already checked at their defaults above.
+AT_DEFAULTS = [cls() for name, cls in all_estimators() if INIT_PARAMS.get(name)]
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks(AT_DEFAULTS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_at_default_parameters(estimator, check):
     check(estimator)
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sklearn_losses
@@ -130,18 +131,36 @@ def test_cli_help():
     assert "reproduce" in result.stdout
 
 
-def test_torch_door_names_the_extra():
+def test_torch_door_resolves_and_checks_devices():
     torch = pytest.importorskip("torch")
-    from sklearn_losses._torch import resolve_device, seed_from, seeded
+    from sklearn_losses._torch import resolve_device
 
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu") == "cpu"
+    for bad in ("gpu", "tpu:0", "mps"):
+        with pytest.raises(ValueError, match="'auto', 'cpu', 'cuda' or 'cuda:N'"):
+            resolve_device(bad)
+
+
+def test_build_module_draws_from_its_generator_only():
+    torch = pytest.importorskip("torch")
+    from functools import partial
+
+    from sklearn_losses._torch import build_module, mlp
+
+    factory = partial(mlp, 5, (7,), "relu", 2, batch_norm=True)
     before = torch.random.get_rng_state()
-    with seeded(seed_from(0)):
-        a = torch.rand(3)
-    with seeded(seed_from(0)):
-        b = torch.rand(3)
-    assert torch.equal(a, b)
+    a = build_module(factory, torch.Generator().manual_seed(1))
+    b = build_module(factory, torch.Generator().manual_seed(1))
+    c = build_module(factory, torch.Generator().manual_seed(2))
     assert torch.equal(before, torch.random.get_rng_state())
+    sa, sb, sc = (m.state_dict() for m in (a, b, c))
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not torch.equal(sa["0.weight"], sc["0.weight"])
+    # PyTorch's default initialisation: weights and biases within 1/sqrt(fan_in)
+    bound = 1 / np.sqrt(5)
+    assert float(sa["0.weight"].abs().max()) <= bound and float(sa["0.bias"].abs().max()) <= bound
+    assert torch.equal(sa["2.weight"], torch.ones(7))  # batch norm reset, not drawn
 
 
 def test_ruff_passes_on_tree():

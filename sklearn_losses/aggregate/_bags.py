@@ -1,28 +1,67 @@
 """Bag ids: validation, bag sums and means, random bags, broadcast aggregates."""
 
+from numbers import Integral, Number
+
 import numpy as np
 from scipy import sparse
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import _check_sample_weight, check_array
 
 __all__ = ["make_bags", "aggregate_responses", "check_bags", "BagOperator"]
 
 
-def check_bags(bags, n_samples):
-    """Validate bag ids and return their codes ``0..n_bags-1`` (None: one bag per row)."""
+def _id_kind(value):
+    """'string', 'number', 'missing' or the type name of one bag id."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return "missing"
+    if isinstance(value, (str, bytes)):
+        return "string"
+    if isinstance(value, Number):
+        return "missing" if value != value else "number"  # NaN != NaN
+    return type(value).__name__
+
+
+def check_bags(bags, n_samples, *, input_name="X"):
+    """Validate bag ids and return their codes ``0..n_bags-1`` (None: one bag per row).
+
+    Bag ids are one per row (a 1-D array of length ``n_samples``), never missing
+    (None, NaN, NaT), and either all numbers or all strings: as with
+    scikit-learn's "Mix of label input types (string and number)", a mix is an
+    error rather than a silent conversion (NumPy would turn ``[1, "1"]`` into one
+    bag).  ``input_name`` names the array whose rows the ids label, for errors.
+    """
     if bags is None:
         return np.arange(n_samples)
+    raw = bags
     bags = np.asarray(bags)
     if bags.ndim != 1:
         raise ValueError(f"bags must be 1-D (one bag id per row), got shape {bags.shape}.")
     if bags.shape[0] != n_samples:
         raise ValueError(
-            f"bags has {bags.shape[0]} ids but X has {n_samples} rows; give one bag id per row."
+            f"bags has {bags.shape[0]} ids but {input_name} has {n_samples} rows; "
+            "give one bag id per row."
         )
-    if bags.dtype.kind == "f" and not np.all(np.isfinite(bags)):
+    kind = bags.dtype.kind
+    if kind == "f" and not np.all(np.isfinite(bags)):
         raise ValueError("bags contains NaN or infinite ids.")
-    if bags.dtype.kind == "O" and any(b is None for b in bags.tolist()):
-        raise ValueError("bags contains missing (None) ids.")
-    _, codes = np.unique(bags, return_inverse=True)
+    if kind in "mM" and np.any(np.isnat(bags)):
+        raise ValueError("bags contains missing (NaT) ids.")
+    if kind == "O" or (kind in "US" and not isinstance(raw, np.ndarray)):
+        # the original Python objects: NumPy has already turned a mixed list into strings
+        values = raw.tolist() if hasattr(raw, "tolist") else list(raw)
+        kinds = {_id_kind(v) for v in values}
+        if "missing" in kinds:
+            raise ValueError("bags contains missing (None or NaN) ids.")
+        if len(kinds) > 1:
+            raise ValueError(
+                f"Mix of bag id types ({' and '.join(sorted(kinds))}) in bags; bag ids "
+                "must be all numbers or all strings."
+            )
+    try:
+        _, codes = np.unique(bags, return_inverse=True)
+    except TypeError as exc:  # e.g. unorderable objects
+        raise ValueError(f"bag ids must be numbers or strings that can be sorted: {exc}") from exc
     return codes.ravel()
 
 
@@ -59,16 +98,24 @@ class BagOperator:
         return sums / (self.weight[:, None] if sums.ndim == 2 else self.weight)
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "bag_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_bags(n_samples, bag_size, *, random_state=None):
     """Random bags of (nearly) equal size: a bag id per row.
 
     Parameters
     ----------
     n_samples : int
-        Number of rows.
+        Number of rows, >= 1.
     bag_size : int
-        Rows per bag; the last bags differ by at most one row when ``bag_size``
-        does not divide ``n_samples``.
+        Rows per bag, >= 1; the last bags differ by at most one row when
+        ``bag_size`` does not divide ``n_samples``.
     random_state : int, RandomState instance or None, default=None
         Seed of the random assignment.
 
@@ -89,27 +136,34 @@ def make_bags(n_samples, bag_size, *, random_state=None):
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}.")
     rng = check_random_state(random_state)
-    n_bags = -(-n_samples // int(bag_size))
+    n_bags = -(-int(n_samples) // int(bag_size))
     bags = np.arange(n_samples) % n_bags
     rng.shuffle(bags)
     return bags
 
 
+@validate_params(
+    {"y": ["array-like"], "bags": ["array-like"], "sample_weight": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def aggregate_responses(y, bags, sample_weight=None):
     """Replace each response by its bag's (weighted) mean, broadcast back to the rows.
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,)
-        Individual responses.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Individual responses, finite.
     bags : array-like of shape (n_samples,)
-        Bag id per row.
+        Bag id per row: all numbers or all strings.
     sample_weight : array-like of shape (n_samples,), default=None
-        Weights of the mean.
+        Non-negative, finite weights of the mean.  Every bag needs a positive
+        total weight: a bag whose weights are all zero has no weighted mean, so
+        it is an error (as in :func:`numpy.average`) rather than a silent NaN.
+        Drop such rows first; the estimators ignore zero-weight bags.
 
     Returns
     -------
-    y_bag : ndarray of shape (n_samples,)
+    y_bag : ndarray of the shape of ``y``
 
     Examples
     --------
@@ -117,10 +171,16 @@ def aggregate_responses(y, bags, sample_weight=None):
     >>> aggregate_responses([1.0, 3.0, 10.0], [0, 0, 1])
     array([ 2.,  2., 10.])
     """
-    y = np.asarray(y, dtype=np.float64)
-    codes = check_bags(bags, y.shape[0])
-    weight = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, float)
-    bags = BagOperator(codes, weight)
-    out = np.full_like(y, np.nan)  # rows of a bag whose weights are all zero have no mean
-    out[bags.row_kept] = bags.mean(y)[bags.codes[bags.row_kept]]
-    return out
+    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    codes = check_bags(bags, y.shape[0], input_name="y")
+    weight = _check_sample_weight(sample_weight, y, dtype=np.float64, ensure_non_negative=True)
+    op = BagOperator(codes, weight)
+    if not op.row_kept.all():
+        n_empty = np.count_nonzero(np.bincount(codes, weights=weight) == 0)
+        first = np.asarray(bags)[np.flatnonzero(~op.row_kept)[0]].tolist()
+        raise ValueError(
+            f"sample_weight sums to zero in {n_empty} bag(s) (e.g. bag {first!r}), whose "
+            "weighted mean is undefined; give every bag a positive total weight or drop "
+            "those rows."
+        )
+    return op.mean(y)[op.codes]

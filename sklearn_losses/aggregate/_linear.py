@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..utils.validation import check_sparse_structure
 from ._bags import BagOperator, check_bags
 
 __all__ = ["AggregateLinearRegression"]
@@ -174,6 +175,7 @@ class AggregateLinearRegression(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
+        check_sparse_structure(X)
         codes = check_bags(bags, X.shape[0])
         weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         stats = AggregateStatistics(X, y, codes, weight, self.fit_intercept)
@@ -203,6 +205,7 @@ class AggregateLinearRegression(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+        check_sparse_structure(X)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
     def __sklearn_tags__(self):

@@ -8,6 +8,7 @@ from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ..utils.validation import check_sparse_structure
 from ._bags import BagOperator, check_bags
 from ._linear import AggregateLinearRegression, AggregateStatistics
 
@@ -17,6 +18,28 @@ __all__ = ["AggregateLinearRegressionCV", "default_rhos"]
 def default_rhos(n_rhos=25, smallest=1e-3):
     """0 and a log-spaced grid from ``smallest`` to 1 (the optimum often sits near 0.01-0.2)."""
     return np.r_[0.0, np.geomspace(smallest, 1.0, n_rhos)]
+
+
+def _check_rhos(rhos):
+    """The rho grid as a float array: non-empty, 1-D, finite, in [0, 1]."""
+    if rhos is None:
+        return default_rhos()
+    try:
+        grid = np.asarray(rhos, dtype=np.float64)
+    except (TypeError, ValueError):
+        grid = None
+    if (
+        grid is None
+        or grid.ndim != 1
+        or grid.size == 0
+        or not np.all(np.isfinite(grid))
+        or grid.min() < 0
+        or grid.max() > 1
+    ):
+        raise ValueError(
+            f"rhos must be a non-empty 1-D grid of finite values in [0, 1], got {rhos!r}."
+        )
+    return grid
 
 
 class AggregateLinearRegressionCV(AggregateLinearRegression):
@@ -35,14 +58,20 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
     Parameters
     ----------
     rhos : array-like, default=None
-        Grid of rho in [0, 1]; None uses 0 and 25 log-spaced values from 1e-3 to 1.
+        Grid of finite rho in [0, 1]; None uses 0 and 25 log-spaced values from
+        1e-3 to 1.
     alpha : float, default=0.0
         Ridge penalty.
     fit_intercept : bool, default=True
         Fit an intercept.
     cv : int or splitter, default=5
-        Number of :class:`~sklearn.model_selection.GroupKFold` folds, or a splitter
-        whose ``split(X, y, groups)`` receives the bag ids as groups.
+        Number of :class:`~sklearn.model_selection.GroupKFold` folds over the bags
+        of positive total weight (bags whose weights are all zero carry nothing to
+        fit or score, so they join no fold), or a splitter whose
+        ``split(X, y, groups)`` receives the bag ids as groups.  A fold whose
+        training or held-out rows have zero total weight is an error: it can be
+        neither fitted nor scored, and skipping it would silently change the
+        cross-validation.
 
     Attributes
     ----------
@@ -110,23 +139,34 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
+        check_sparse_structure(X)
         codes = check_bags(bags, X.shape[0])
         weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        rhos = default_rhos() if self.rhos is None else np.asarray(self.rhos, dtype=np.float64)
-        if rhos.ndim != 1 or rhos.size == 0 or rhos.min() < 0 or rhos.max() > 1:
-            raise ValueError("rhos must be a non-empty 1-D grid of values in [0, 1].")
-        n_bags = codes.max() + 1
+        rhos = _check_rhos(self.rhos)
         if isinstance(self.cv, Integral):
+            # zero-weight bags carry nothing to fit or score: fold only the others
+            kept = np.flatnonzero(np.bincount(codes, weights=weight)[codes] > 0)
+            n_bags = np.unique(codes[kept]).size
             if n_bags < self.cv:
                 raise ValueError(
-                    f"{n_bags} bags (n_samples={X.shape[0]}) cannot be split into {self.cv} "
-                    "grouped folds."
+                    f"{n_bags} bags of positive weight (n_samples={X.shape[0]}) cannot be "
+                    f"split into {self.cv} grouped folds."
                 )
-            splitter = GroupKFold(n_splits=self.cv)
+            folds = GroupKFold(n_splits=self.cv).split(np.empty((kept.size, 0)), groups=codes[kept])
+            splits = [(kept[train], kept[test]) for train, test in folds]
         else:
-            splitter = check_cv(self.cv)
+            splits = check_cv(self.cv).split(X, y, groups=codes)
         scores = []
-        for train, test in splitter.split(X, y, groups=codes):
+        for i, (train, test) in enumerate(splits):
+            for part, index in (("training", train), ("held-out", test)):
+                if not weight[index].sum() > 0:
+                    raise ValueError(
+                        f"Fold {i} of the cross-validation has zero total sample_weight in "
+                        f"its {part} rows ({len(index)} rows), so it cannot be "
+                        f"{'fitted' if part == 'training' else 'scored'}. Use a splitter "
+                        "whose folds all hold bags of positive weight, or drop the "
+                        "zero-weight rows."
+                    )
             stats = AggregateStatistics(
                 X[train], y[train], codes[train], weight[train], self.fit_intercept
             )

@@ -3,13 +3,13 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..utils._convergence import lbfgs
 from ._bags import BagOperator, check_bags
 
 __all__ = ["AggregateLogisticRegression"]
@@ -48,7 +48,8 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
     tol : float, default=1e-8
         Gradient tolerance of L-BFGS.
     max_iter : int, default=1000
-        Maximum L-BFGS iterations.
+        Maximum L-BFGS iterations; a :class:`~sklearn.exceptions.ConvergenceWarning`
+        says when they ran out.
 
     Attributes
     ----------
@@ -121,12 +122,12 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         problem = _Objective(
             X, op.mean(target)[op.codes], op, weight, self.rho, self.alpha, self.fit_intercept
         )
-        result = minimize(
+        result = lbfgs(
+            type(self).__name__,
             problem,
             np.zeros(X.shape[1] + 1),
-            jac=True,
-            method="L-BFGS-B",
-            options={"gtol": self.tol, "ftol": 1e-15, "maxiter": self.max_iter},
+            max_iter=self.max_iter,
+            tol=self.tol,
         )
         self.coef_ = result.x[None, :-1]
         self.intercept_ = result.x[-1:] if self.fit_intercept else np.zeros(1)

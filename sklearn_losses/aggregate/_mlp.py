@@ -1,13 +1,14 @@
 """A neural network trained on bag-level responses (skorch, batches of whole bags)."""
 
-from numbers import Integral, Real
+from functools import partial
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._torch import SkorchEstimatorMixin
+from .._torch import NET_PARAMETERS, SkorchEstimatorMixin, mlp
 from ._bags import BagOperator, check_bags
 
 __all__ = ["AggregateMLPRegressor"]
@@ -33,20 +34,38 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
         Widths of the hidden layers.
     activation : {"relu", "tanh", "gelu"}, default="relu"
         Hidden activation.
-    lr : float, default=1e-3
-        Adam learning rate.
+    solver : {"adam", "sgd"}, default="adam"
+        The optimiser (SGD uses ``momentum``).
+    learning_rate : {"constant", "cosine"}, default="constant"
+        Step-size schedule over epochs.
+    learning_rate_init : float, default=1e-3
+        Initial step size.
+    momentum : float in [0, 1), default=0.9
+        SGD momentum.
     weight_decay : float, default=0.0
-        Adam weight decay.
-    max_epochs : int, default=100
-        Passes over the data.
+        L2 weight decay.
     batch_size : int, default=256
         Rows per batch (whole bags are packed up to this size).
+    max_iter : int, default=100
+        Maximum number of epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the **bags** and stop when their bag
+        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs, keeping
+        the best epoch's weights.  Off by default: with aggregated responses the
+        held-out bags take a tenth of an already coarse signal.
+    validation_fraction : float in (0, 1), default=0.1
+        Held-out fraction of the bags for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest decrease of the held-out loss that counts as an improvement.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
     verbose : int, default=0
         Show a progress bar per epoch when positive.
     random_state : int, RandomState instance or None, default=None
-        Seeds weights and batch order; a fixed seed gives identical results on a CPU.
+        Seeds weights, batch order and the validation split (through generators
+        local to the fit); a fixed seed gives identical results on a CPU, in any thread.
 
     Attributes
     ----------
@@ -67,23 +86,17 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
     >>> X = rng.uniform(-2, 2, size=(2000, 2))
     >>> y = np.sin(X[:, 0]) + X[:, 1] ** 2
     >>> bags = make_bags(2000, 5, random_state=0)
-    >>> reg = AggregateMLPRegressor(max_epochs=40, random_state=0)
+    >>> reg = AggregateMLPRegressor(max_iter=40, random_state=0)
     >>> reg = reg.fit(X, aggregate_responses(y, bags), bags=bags)
     >>> bool(reg.score(X, y) > 0.6)
     True
     """
 
     _parameter_constraints = {
+        **NET_PARAMETERS,
         "rho": [Interval(Real, 0, 1, closed="both")],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions({"relu", "tanh", "gelu"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -92,10 +105,17 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
         *,
         hidden_layer_sizes=(64,),
         activation="relu",
-        lr=1e-3,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        momentum=0.9,
         weight_decay=0.0,
-        max_epochs=100,
         batch_size=256,
+        max_iter=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         device="auto",
         verbose=0,
         random_state=None,
@@ -103,10 +123,17 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
         self.rho = rho
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        self.lr = lr
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
         self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
@@ -135,26 +162,30 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
         self._y_mean = float(y_bag.mean())
         std = float(y_bag.std())
         self._y_scale = std if std > 0 else 1.0
+        # float64 so that bag codes stay exact (float32 collides beyond 2**24 bags)
         target = np.column_stack([(y_bag - self._y_mean) / self._y_scale, codes])
-        self._fit_net(np.require(X, requirements=["C", "W"]), target.astype(np.float32))
+        self._fit_net(np.require(X, requirements=["C", "W"]), target.astype(np.float64))
         return self
 
-    def _make_net(self, X, y, device):
-        from ._nets import make_bag_net
+    def _module_factory(self, X, y, generator):
+        return partial(mlp, X.shape[1], self._hidden_layer_sizes, self.activation)
 
-        return make_bag_net(
-            X.shape[1],
-            y[:, 1].astype(np.int64),
-            rho=self.rho,
-            hidden_layer_sizes=self.hidden_layer_sizes,
-            activation=self.activation,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            device=device,
-            callbacks=self._callbacks(),
-        )
+    def _criterion(self, generator):
+        from ._nets import BagLoss
+
+        return BagLoss(self.rho)
+
+    def _net_options(self):
+        from ._nets import whole_bag_loader
+
+        return {"iterator_train": whole_bag_loader, "iterator_valid": whole_bag_loader}
+
+    def _train_split(self, seed):
+        if not self.early_stopping:
+            return None
+        from ._nets import split_by_bags
+
+        return partial(split_by_bags, validation_fraction=self.validation_fraction, seed=seed)
 
     def predict(self, X):
         """Predict each row's response.

@@ -6,11 +6,10 @@ import torch.
 
 import numpy as np
 import torch
-from skorch import NeuralNet
+from sklearn.model_selection import GroupShuffleSplit
+from skorch.dataset import Dataset
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
-
-from .._torch import mlp
 
 
 class BagLoss(nn.Module):
@@ -27,7 +26,8 @@ class BagLoss(nn.Module):
 
     def forward(self, prediction, target):
         f = prediction.reshape(-1)
-        y, bag = target[:, 0], target[:, 1]
+        # float64 targets: bag codes stay exact up to 2**53 bags
+        y, bag = target[:, 0].to(f.dtype), target[:, 1]
         _, local = torch.unique(bag, return_inverse=True)
         n_bags = int(local.max()) + 1
         counts = torch.zeros(n_bags, dtype=f.dtype, device=f.device).index_add_(
@@ -44,12 +44,14 @@ class WholeBagSampler(Sampler):
     """Batches made of whole bags: bags shuffled, then packed up to ``batch_size`` rows.
 
     A bag larger than ``batch_size`` forms a batch of its own, so no bag is ever
-    split and every batch loss sees complete bag means.
+    split and every batch loss sees complete bag means.  Shuffling draws from
+    ``generator`` (the fit's own).
     """
 
-    def __init__(self, bags, batch_size, shuffle=True):
+    def __init__(self, bags, batch_size, shuffle=True, generator=None):
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
         order = np.argsort(bags, kind="stable")
         boundaries = np.flatnonzero(np.diff(bags[order])) + 1
         self.members = np.split(order, boundaries)
@@ -68,7 +70,7 @@ class WholeBagSampler(Sampler):
     def __iter__(self):
         n_bags = len(self.members)
         if self.shuffle:
-            order = torch.randperm(n_bags).numpy()  # seeded by the caller's torch RNG
+            order = torch.randperm(n_bags, generator=self.generator).numpy()
         else:
             order = np.arange(n_bags)
         return self._batches(order)
@@ -77,40 +79,17 @@ class WholeBagSampler(Sampler):
         return sum(1 for _ in self._batches(np.arange(len(self.members))))
 
 
-def whole_bag_loader(dataset, batch_size=256, shuffle=True, bags=None, **kwargs):
-    """skorch iterator factory: a DataLoader over whole-bag batches (other options ignored)."""
-    return DataLoader(dataset, batch_sampler=WholeBagSampler(bags, batch_size, shuffle))
+def whole_bag_loader(dataset, batch_size=256, shuffle=True, generator=None, **_):
+    """skorch iterator factory: whole-bag batches; the bag codes are the targets' 2nd column."""
+    bags = np.asarray(dataset.y)[:, 1]
+    sampler = WholeBagSampler(bags, batch_size, shuffle, generator)
+    # each batch fetched by one fancy index, as in the shared batch_loader
+    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator)
 
 
-def make_bag_net(
-    n_features,
-    codes,
-    *,
-    rho,
-    hidden_layer_sizes,
-    activation,
-    lr,
-    weight_decay,
-    max_epochs,
-    batch_size,
-    device,
-    callbacks,
-):
-    """The skorch net of :class:`AggregateMLPRegressor`."""
-    return NeuralNet(
-        mlp(n_features, tuple(hidden_layer_sizes), activation),
-        criterion=BagLoss,
-        criterion__rho=rho,
-        optimizer=torch.optim.Adam,
-        optimizer__weight_decay=weight_decay,
-        lr=lr,
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        iterator_train=whole_bag_loader,
-        iterator_train__bags=codes,
-        iterator_train__shuffle=True,
-        train_split=None,
-        callbacks=callbacks,
-        verbose=0,
-        device=device,
-    )
+def split_by_bags(dataset, y, *, validation_fraction, seed):
+    """skorch ``train_split`` holding out a random ``validation_fraction`` of the bags."""
+    splitter = GroupShuffleSplit(1, test_size=validation_fraction, random_state=seed)
+    X, y = dataset.X, dataset.y
+    train, valid = next(splitter.split(X, y, groups=y[:, 1]))
+    return Dataset(X[train], y[train]), Dataset(X[valid], y[valid])

@@ -1,22 +1,60 @@
 """Label differential privacy by noisy bag means, and the bag-size trade-off."""
 
+import math
+from numbers import Integral, Real
+
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.base import clone
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils.validation import check_array, check_consistent_length
 
-from ._bags import check_bags
+from ._bags import check_bags, make_bags
 
-__all__ = ["privatize_responses", "bag_size_risk", "optimal_bag_size"]
+__all__ = ["privatize_responses", "bag_size_risk", "optimal_bag_size", "bag_size_search"]
+
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+_EPSILON = Interval(Real, 0, None, closed="neither")  # also rejects inf and NaN
+_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
 
 
 def _check_privacy_arguments(epsilon, bounds):
-    if not np.isfinite(epsilon) or epsilon <= 0:
-        raise ValueError(f"epsilon must be a positive number, got {epsilon}.")
-    low, high = bounds
+    """Check epsilon (finite, > 0) and bounds (two finite numbers, low < high)."""
+    if not isinstance(epsilon, Real) or not np.isfinite(epsilon) or epsilon <= 0:
+        raise ValueError(f"epsilon must be a finite number > 0, got {epsilon!r}.")
+    try:
+        pair = np.asarray(bounds, dtype=np.float64)
+    except (TypeError, ValueError):
+        pair = None
+    if pair is None or pair.shape != (2,):
+        raise ValueError(f"bounds must be a pair (low, high) of numbers, got {bounds!r}.")
+    if not np.all(np.isfinite(pair)):
+        raise ValueError(
+            f"bounds must be finite (the Laplace noise scales with high - low), got {bounds!r}."
+        )
+    low, high = pair
     if not low < high:
-        raise ValueError(f"bounds must satisfy low < high, got {bounds}.")
+        raise ValueError(f"bounds must satisfy low < high, got {bounds!r}.")
     return float(low), float(high)
 
 
+def _check_responses(y, name="y"):
+    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name=name)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one response per row), got shape {y.shape}.")
+    return y
+
+
+@validate_params(
+    {
+        "y": ["array-like"],
+        "bags": ["array-like"],
+        "epsilon": [_EPSILON],
+        "bounds": ["array-like"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def privatize_responses(y, bags, *, epsilon, bounds, random_state=None):
     """Release epsilon-label-differentially-private bag means, broadcast to the rows.
 
@@ -30,13 +68,13 @@ def privatize_responses(y, bags, *, epsilon, bounds, random_state=None):
     Parameters
     ----------
     y : array-like of shape (n_samples,)
-        Individual responses.
+        Individual responses, finite.
     bags : array-like of shape (n_samples,)
         Bag id per row.
     epsilon : float
-        Privacy budget, > 0.
+        Privacy budget, finite and > 0.
     bounds : tuple (a, b)
-        Clipping range, a < b.
+        Clipping range: finite, a < b.
     random_state : int, RandomState instance or None, default=None
         Seed of the noise.
 
@@ -53,8 +91,8 @@ def privatize_responses(y, bags, *, epsilon, bounds, random_state=None):
     array([0.5, 0.5, 4. , 4. ])
     """
     low, high = _check_privacy_arguments(epsilon, bounds)
-    y = np.clip(np.asarray(y, dtype=np.float64), low, high)
-    codes = check_bags(bags, y.shape[0])
+    y = np.clip(_check_responses(y), low, high)
+    codes = check_bags(bags, y.shape[0], input_name="y")
     sizes = np.bincount(codes)
     means = np.bincount(codes, weights=y) / sizes
     rng = check_random_state(random_state)
@@ -62,6 +100,18 @@ def privatize_responses(y, bags, *, epsilon, bounds, random_state=None):
     return noisy[codes]
 
 
+@validate_params(
+    {
+        "bag_sizes": ["array-like"],
+        "n_samples": [_POSITIVE_INT],
+        "n_features": [_POSITIVE_INT],
+        "epsilon": [_EPSILON],
+        "bounds": ["array-like"],
+        "noise_std": [_NON_NEGATIVE],
+        "theta_norm": [_NON_NEGATIVE],
+    },
+    prefer_skip_nested_validation=True,
+)
 def bag_size_risk(bag_sizes, *, n_samples, n_features, epsilon, bounds, noise_std, theta_norm=1.0):
     """Leading-order risk ``E||theta_hat - theta||^2`` of the instance-level fit (rho=1).
 
@@ -80,17 +130,17 @@ def bag_size_risk(bag_sizes, *, n_samples, n_features, epsilon, bounds, noise_st
     Parameters
     ----------
     bag_sizes : array-like of int
-        Candidate bag sizes k >= 1.
+        Candidate bag sizes k >= 1 (finite).
     n_samples, n_features : int
-        n and d.
+        n and d, both >= 1.
     epsilon : float
-        Privacy budget.
+        Privacy budget, finite and > 0.
     bounds : tuple (a, b)
-        Clipping range.
+        Clipping range: finite, a < b.
     noise_std : float
-        Standard deviation of the response noise.
+        Standard deviation of the response noise, finite and >= 0.
     theta_norm : float, default=1.0
-        Norm of the true coefficients (signal strength).
+        Norm of the true coefficients (signal strength), finite and >= 0.
 
     Returns
     -------
@@ -105,32 +155,49 @@ def bag_size_risk(bag_sizes, *, n_samples, n_features, epsilon, bounds, noise_st
     """
     low, high = _check_privacy_arguments(epsilon, bounds)
     k = np.asarray(bag_sizes, dtype=np.float64)
-    if np.any(k < 1):
-        raise ValueError("bag sizes must be >= 1.")
+    if not np.all(np.isfinite(k)) or np.any(k < 1):
+        raise ValueError(f"bag sizes must be finite and >= 1, got {bag_sizes!r}.")
     bias = (1 - 1 / k) ** 2 * theta_norm**2
     response = n_features * noise_std**2 / (k * n_samples)
     privacy = 2 * n_features * (high - low) ** 2 / (k**2 * epsilon**2 * n_samples)
     return bias + response + privacy
 
 
+@validate_params(
+    {
+        "n_samples": [_POSITIVE_INT],
+        "n_features": [_POSITIVE_INT],
+        "epsilon": [_EPSILON],
+        "bounds": ["array-like"],
+        "noise_std": [_NON_NEGATIVE],
+        "theta_norm": [_NON_NEGATIVE],
+        "max_size": [_POSITIVE_INT, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def optimal_bag_size(
     *, n_samples, n_features, epsilon, bounds, noise_std, theta_norm=1.0, max_size=None
 ):
     """The bag size minimising :func:`bag_size_risk` over 1..max_size.
 
+    Computed in closed form, in O(1) time and memory for any ``n_samples``: with
+    ``u = 1/k`` the risk is a convex quadratic in ``u``, so over the integers it
+    is unimodal in ``k`` and its minimum lies at the floor or ceiling of the
+    continuous minimiser or at an end of the range.  Ties go to the smaller size.
+
     Parameters
     ----------
     n_samples, n_features : int
-        n and d.
+        n and d, both >= 1.
     epsilon : float
-        Privacy budget.
+        Privacy budget, finite and > 0.
     bounds : tuple (a, b)
-        Clipping range.
+        Clipping range: finite, a < b.
     noise_std : float
-        Standard deviation of the response noise.
+        Standard deviation of the response noise, finite and >= 0.
     theta_norm : float, default=1.0
-        Norm of the true coefficients.
-    max_size : int, default=None
+        Norm of the true coefficients, finite and >= 0.
+    max_size : int >= 1, default=None
         Largest size considered; None allows up to ``n_samples // n_features``
         (at least d bags).
 
@@ -148,10 +215,25 @@ def optimal_bag_size(
     ...                  noise_std=0.5)
     1
     """
-    max_size = max_size or max(1, n_samples // n_features)
-    sizes = np.arange(1, max_size + 1)
+    low, high = _check_privacy_arguments(epsilon, bounds)
+    if max_size is None:
+        max_size = max(1, int(n_samples) // int(n_features))
+    max_size = int(max_size)
+    # risk(k) = (T + B) u^2 + (A - 2 T) u + T with u = 1 / k (see bag_size_risk)
+    signal = float(theta_norm) ** 2
+    response = n_features * float(noise_std) ** 2 / n_samples
+    privacy = 2 * n_features * (high - low) ** 2 / (float(epsilon) ** 2 * n_samples)
+    candidates = {1, max_size}
+    curvature = signal + privacy
+    if curvature > 0:
+        u_star = (2 * signal - response) / (2 * curvature)
+        if 0 < u_star < 1:
+            k_star = 1 / u_star  # > 1; beyond max_size the end of the range wins
+            if k_star < max_size:
+                candidates.update({math.floor(k_star), math.ceil(k_star)})
+    candidates = sorted(candidates)
     risk = bag_size_risk(
-        sizes,
+        np.asarray(candidates, dtype=np.float64),
         n_samples=n_samples,
         n_features=n_features,
         epsilon=epsilon,
@@ -159,9 +241,24 @@ def optimal_bag_size(
         noise_std=noise_std,
         theta_norm=theta_norm,
     )
-    return int(sizes[np.argmin(risk)])
+    return int(candidates[int(np.argmin(risk))])
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "bag_sizes": ["array-like"],
+        "epsilon": [_EPSILON],
+        "bounds": ["array-like"],
+        "X_val": ["array-like", "sparse matrix"],
+        "y_val": ["array-like"],
+        "n_repeats": [_POSITIVE_INT],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=False,  # the estimator is the user's: validate its fit
+)
 def bag_size_search(
     estimator, X, y, bag_sizes, *, epsilon, bounds, X_val, y_val, n_repeats=5, random_state=None
 ):
@@ -179,14 +276,14 @@ def bag_size_search(
     X, y : array-like
         Training data with individual responses (to be privatized).
     bag_sizes : sequence of int
-        Candidate bag sizes.
+        Candidate bag sizes, integers >= 1.
     epsilon : float
-        Privacy budget.
+        Privacy budget, finite and > 0.
     bounds : tuple (a, b)
-        Clipping range.
+        Clipping range: finite, a < b.
     X_val, y_val : array-like
         Clean validation data.
-    n_repeats : int, default=5
+    n_repeats : int >= 1, default=5
         Random bags and noise draws per size.
     random_state : int, RandomState instance or None, default=None
         Seed.
@@ -209,15 +306,25 @@ def bag_size_search(
     >>> res.scores.shape
     (2, 2)
     """
-    from sklearn.base import clone
-    from sklearn.utils import Bunch
-
-    from ._bags import make_bags
-
     _check_privacy_arguments(epsilon, bounds)
+    y = _check_responses(y)
+    y_val = _check_responses(y_val, "y_val")
+    check_consistent_length(X, y)
+    check_consistent_length(X_val, y_val)
+    sizes = np.asarray(bag_sizes)
+    if (
+        sizes.ndim != 1
+        or sizes.size == 0
+        or sizes.dtype.kind not in "iuf"
+        or not np.all(np.isfinite(sizes))
+        or np.any(sizes < 1)
+        or np.any(sizes != np.round(sizes))
+    ):
+        raise ValueError(
+            f"bag_sizes must be a non-empty 1-D sequence of integers >= 1, got {bag_sizes!r}."
+        )
+    sizes = [int(k) for k in sizes]
     rng = check_random_state(random_state)
-    X, y = np.asarray(X), np.asarray(y, dtype=np.float64)
-    sizes = [int(k) for k in bag_sizes]
     scores = np.empty((len(sizes), n_repeats))
     for i, k in enumerate(sizes):
         for r in range(n_repeats):
@@ -226,7 +333,7 @@ def bag_size_search(
                 y, bags, epsilon=epsilon, bounds=bounds, random_state=rng
             )
             model = clone(estimator).fit(X, y_private, bags=bags)
-            scores[i, r] = np.mean((model.predict(X_val) - np.asarray(y_val)) ** 2)
+            scores[i, r] = np.mean((np.asarray(model.predict(X_val)).ravel() - y_val) ** 2)
     mean = scores.mean(axis=1)
     return Bunch(
         bag_sizes=np.asarray(sizes), scores=scores, mean=mean, best_size=sizes[int(np.argmin(mean))]

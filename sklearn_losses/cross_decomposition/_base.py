@@ -46,6 +46,19 @@ def canonical_directions(cov_xx, cov_yy, cov_xy, n_components):
     return root_x @ U[:, :k], root_y @ Vt[:k].T, S[:k], (rank_x, rank_y)
 
 
+def _live_components(Xs, W, var):
+    """Columns of ``Xs @ W`` whose variance is not rounding error (False: a dead component).
+
+    A weight vector in the null space of the data has a score variance of the order
+    of ``eps^2 * ||w||^2 * trace(C)`` (rounding); a Rayleigh quotient ``w^T C w /
+    ||w||^2`` below ``eps * trace(C)`` is below the numerical rank tolerance of
+    :func:`inverse_sqrt`, and such a component is treated as exactly zero.
+    """
+    trace = (Xs**2).sum() / max(Xs.shape[0] - 1, 1)
+    floor = np.finfo(float).eps * (W**2).sum(axis=0) * trace
+    return var > floor
+
+
 class TwoViewMixin:
     """Validation, standardization and scoring shared by every two-view estimator."""
 
@@ -78,12 +91,22 @@ class TwoViewMixin:
         return (X - self.x_mean_) / self.x_std_, (Y - self.y_mean_) / self.y_std_
 
     def _check_n_components(self, X, Y):
+        """The number of components to fit: ``n_components``, or the most the data allow.
+
+        ``n_components=None`` resolves to ``min(n_features_X, n_features_Y, n_samples - 1)``
+        (the rank that the cross-covariance of centred views can reach); an integer above
+        that limit is a ``ValueError``.  Returns the resolved number.
+        """
         limit = min(X.shape[1], Y.shape[1], X.shape[0] - 1)
+        if self.n_components is None:
+            return limit
         if self.n_components > limit:
             raise ValueError(
                 f"n_components={self.n_components} must be <= min(n_features_X="
-                f"{X.shape[1]}, n_features_Y={Y.shape[1]}, n_samples - 1={X.shape[0] - 1})."
+                f"{X.shape[1]}, n_features_Y={Y.shape[1]}, n_samples - 1={X.shape[0] - 1}); "
+                "n_components=None takes as many as the data allow."
             )
+        return int(self.n_components)
 
     def fit_transform(self, X, y=None):
         """Fit, then return the scores of both views (``(x_scores, y_scores)``).
@@ -137,6 +160,18 @@ class TwoViewBase(
     (weights act on standardized views) and call :meth:`_finish_fit`.
     """
 
+    def _check_standardized(self, Xs, Ys):
+        """Finite input can overflow when centred or scaled (e.g. values near 1e308)."""
+        for name, view, mean, std in (
+            ("X", Xs, self.x_mean_, self.x_std_),
+            ("Y", Ys, self.y_mean_, self.y_std_),
+        ):
+            if not (np.all(np.isfinite(view)) and np.all(np.isfinite(mean + std))):
+                raise ValueError(
+                    f"{type(self).__name__}: {name} became non-finite when centred and scaled "
+                    "(its values are too large to standardize in float64); rescale it."
+                )
+
     def _finish_fit(self, Xs, Ys):
         """Rotate the weights into the canonical form of their span, then set the rest.
 
@@ -146,6 +181,10 @@ class TwoViewBase(
         and sorted: for regularization=0 the scores have unit variance, are
         uncorrelated within a view and sorted by correlation; for regularization=1
         the weights are orthonormal, as in PLS-SVD.
+
+        A component the views' rank cannot carry (regularization=0 with a
+        rank-deficient view) gets zero weights in that view: its scores are 0, its
+        correlation, loadings and share of ``coef_`` are 0 (never NaN).
         """
         c, n = self.regularization, Xs.shape[0] - 1
         Wx, Wy = self.x_weights_, self.y_weights_
@@ -154,22 +193,33 @@ class TwoViewBase(
             (1 - c) * (Tx.T @ Tx / n) + c * (Wx.T @ Wx),
             (1 - c) * (Ty.T @ Ty / n) + c * (Wy.T @ Wy),
             Tx.T @ Ty / n,
-            self.n_components,
+            self.n_components_,
         )
-        self.x_weights_, self.y_weights_ = Wx @ rot_x, Wy @ rot_y
-        self.eigenvalues_ = eigenvalues
-        Tx, Ty = Xs @ self.x_weights_, Ys @ self.y_weights_
+        Wx, Wy = Wx @ rot_x, Wy @ rot_y
+        Tx, Ty = Xs @ Wx, Ys @ Wy
         var_x, var_y = Tx.var(axis=0, ddof=1), Ty.var(axis=0, ddof=1)
+        # scores of weights in (numerically) the null space of a view: exact zeros
+        live_x = _live_components(Xs, Wx, var_x)
+        live_y = _live_components(Ys, Wy, var_y)
+        Wx, Tx, var_x = Wx * live_x, Tx * live_x, np.where(live_x, var_x, 1.0)
+        Wy, Ty, var_y = Wy * live_y, Ty * live_y, np.where(live_y, var_y, 1.0)
+        self.x_weights_, self.y_weights_ = Wx, Wy
+        self.eigenvalues_ = eigenvalues
         self.canonical_correlations_ = (Tx * Ty).sum(axis=0) / n / np.sqrt(var_x * var_y)
         self.x_loadings_ = Xs.T @ Tx / n / var_x
         self.y_loadings_ = Ys.T @ Ty / n / var_y
         # least-squares prediction of standardized Y from the X scores, then rescaled
         self.coef_ = self.x_weights_ @ ((Tx.T @ Ys / n) / var_x[:, None]) * self.y_std_
-        self._n_features_out = self.n_components
+        self._n_features_out = self.n_components_
         return self
 
     def transform(self, X, Y=None):
         """Canonical scores of X (and of Y when given).
+
+        With ``set_output(transform="pandas")`` the X scores (returned alone, or
+        first in the pair) are a DataFrame with columns named after the estimator
+        (``cca0, cca1, ...``, see :meth:`get_feature_names_out`); the Y scores stay
+        an array, as in scikit-learn's cross decomposition.
 
         Parameters
         ----------
@@ -180,7 +230,7 @@ class TwoViewBase(
 
         Returns
         -------
-        x_scores : ndarray of shape (n_samples, n_components)
+        x_scores : ndarray of shape (n_samples, n_components_)
             Returned alone when ``Y`` is None, else as ``(x_scores, y_scores)``.
         """
         check_is_fitted(self)
@@ -190,6 +240,11 @@ class TwoViewBase(
             return x_scores
         Y = check_array(Y, input_name="Y", dtype=np.float64, ensure_2d=False)
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
+        if Y.shape[1] != self.y_weights_.shape[0]:
+            raise ValueError(
+                f"Y has {Y.shape[1]} columns, but {type(self).__name__} was fitted with "
+                f"{self.y_weights_.shape[0]}."
+            )
         return x_scores, (Y - self.y_mean_) / self.y_std_ @ self.y_weights_
 
     def inverse_transform(self, X):
@@ -197,7 +252,7 @@ class TwoViewBase(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
+        X : array-like of shape (n_samples, n_components_)
             X scores.
 
         Returns
@@ -206,6 +261,11 @@ class TwoViewBase(
         """
         check_is_fitted(self)
         X = check_array(X, dtype=np.float64)
+        if X.shape[1] != self.x_loadings_.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} columns; inverse_transform expects the "
+                f"{self.x_loadings_.shape[1]} scores of transform."
+            )
         return X @ self.x_loadings_.T * self.x_std_ + self.x_mean_
 
     def predict(self, X):

@@ -30,8 +30,12 @@ class CCA(TwoViewBase):
 
     Parameters
     ----------
-    n_components : int, default=2
-        Number of components, at most min(n_features_X, n_features_Y, n_samples - 1).
+    n_components : int or None, default=None
+        Number of components, at most ``min(n_features_X, n_features_Y, n_samples - 1)``
+        (a larger integer is a ``ValueError``).  None takes as many as the data allow:
+        that minimum, further capped at regularization=0 by the numerical rank of each
+        view (a rank-deficient view carries no more canonical directions).  The number
+        fitted is ``n_components_``.
     regularization : float in [0, 1], default=0.0
         Ridge parameter c: 0 is CCA, 1 is PLS (``PLSSVD``).  With more features than
         samples, c = 0 is degenerate (every direction reaches correlation 1): use c > 0.
@@ -43,13 +47,16 @@ class CCA(TwoViewBase):
 
     Attributes
     ----------
-    x_weights_, y_weights_ : ndarray of shape (n_features, n_components)
-        Weights on the standardized views.
-    x_loadings_, y_loadings_ : ndarray of shape (n_features, n_components)
+    n_components_ : int
+        Number of components fitted (``n_components``, or its resolution when None).
+    x_weights_, y_weights_ : ndarray of shape (n_features, n_components_)
+        Weights on the standardized views.  A component that a rank-deficient view
+        cannot carry (regularization=0) has zero weights in it and scores 0.
+    x_loadings_, y_loadings_ : ndarray of shape (n_features, n_components_)
         Covariance of each standardized column with each score.
-    canonical_correlations_ : ndarray of shape (n_components,)
+    canonical_correlations_ : ndarray of shape (n_components_,)
         Training correlation of each pair of scores (descending for regularization=0).
-    eigenvalues_ : ndarray of shape (n_components,)
+    eigenvalues_ : ndarray of shape (n_components_,)
         The generalised eigenvalues, descending; equal to the correlations at c=0.
     coef_ : ndarray of shape (n_features, n_targets)
         Linear predictor of Y from standardized X through the scores.
@@ -76,16 +83,18 @@ class CCA(TwoViewBase):
     >>> x_scores, y_scores = cca.transform(X, Y)
     >>> x_scores.shape
     (2000, 2)
+    >>> CCA().fit(X, Y).n_components_  # None: as many as the data allow
+    8
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "regularization": [Interval(Real, 0, 1, closed="both")],
         "scale": ["boolean"],
         "solver": [StrOptions({"eigh"})],
     }
 
-    def __init__(self, n_components=2, *, regularization=0.0, scale=True, solver="eigh"):
+    def __init__(self, n_components=None, *, regularization=0.0, scale=True, solver="eigh"):
         self.n_components = n_components
         self.regularization = regularization
         self.scale = scale
@@ -108,15 +117,24 @@ class CCA(TwoViewBase):
             The fitted estimator.
         """
         X, Y = self._validate_views(X, y)
-        self._check_n_components(X, Y)
-        Xs, Ys = self._standardize_views(X, Y)
-        n, c = X.shape[0] - 1, self.regularization
-        cov_xx = (1 - c) * (Xs.T @ Xs / n) + c * np.eye(X.shape[1])
-        cov_yy = (1 - c) * (Ys.T @ Ys / n) + c * np.eye(Y.shape[1])
+        n_components = self._check_n_components(X, Y)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            Xs, Ys = self._standardize_views(X, Y)
+            self._check_standardized(Xs, Ys)
+            n, c = X.shape[0] - 1, self.regularization
+            cov_xx = (1 - c) * (Xs.T @ Xs / n) + c * np.eye(X.shape[1])
+            cov_yy = (1 - c) * (Ys.T @ Ys / n) + c * np.eye(Y.shape[1])
+            cov_xy = Xs.T @ Ys / n
+        if not all(np.all(np.isfinite(cov)) for cov in (cov_xx, cov_yy, cov_xy)):
+            raise ValueError(
+                "CCA: the covariances of the views overflowed float64 (values too large "
+                "with scale=False); rescale the views."
+            )
         self.x_weights_, self.y_weights_, _, ranks = canonical_directions(
-            cov_xx, cov_yy, Xs.T @ Ys / n, self.n_components
+            cov_xx, cov_yy, cov_xy, n_components
         )
-        if c == 0 and (ranks[0] < X.shape[1] or ranks[1] < Y.shape[1]):
+        rank_deficient = ranks[0] < X.shape[1] or ranks[1] < Y.shape[1]
+        if c == 0 and rank_deficient:
             warnings.warn(
                 f"A view is rank deficient (ranks {ranks} for {X.shape[1]} and {Y.shape[1]} "
                 "features) and regularization=0: the canonical directions are fitted on its "
@@ -124,8 +142,9 @@ class CCA(TwoViewBase):
                 UserWarning,
                 stacklevel=2,
             )
-        if self.x_weights_.shape[1] < self.n_components:
-            raise ValueError(
-                f"n_components={self.n_components} exceeds the rank of a view {ranks}."
-            )
+            if self.n_components is None:  # no more directions than the ranks carry
+                n_components = max(1, min(n_components, *ranks))
+                self.x_weights_ = self.x_weights_[:, :n_components]
+                self.y_weights_ = self.y_weights_[:, :n_components]
+        self.n_components_ = n_components
         return self._finish_fit(Xs, Ys)

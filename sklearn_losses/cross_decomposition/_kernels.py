@@ -1,4 +1,13 @@
-"""numba epoch kernel of stochastic Eckart-Young CCA."""
+"""numba epoch kernel of stochastic Eckart-Young CCA, behind a Python-side boundary.
+
+The compiled kernel indexes rows through ``order`` and updates the weights in place
+with no bounds checks: :func:`ey_epoch` is the only way in, and it checks what the
+kernel assumes (dtypes, contiguity, matching shapes, row indices in range, a batch
+of at least two rows, finite data, weights and step).  numba's ``boundscheck``
+stays off in production; ``NUMBA_BOUNDSCHECK=1`` turns it on for the tests.
+"""
+
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -17,14 +26,95 @@ def _batch_terms(Xb, Yb, Wx, Wy, c):
     return Zx, Zy, BWx, BWy, V
 
 
-@njit
-def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased):
+def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, *, check_data=True):
     """One pass of SGD on the Eckart-Young loss, updating ``Wx, Wy`` in place.
 
     Batch t uses rows ``order[t*b:(t+1)*b]``; with ``unbiased`` the variance term
     pairs it with the independent batch ``order2[t*b:(t+1)*b]`` (the unbiased
     two-batch gradient), otherwise with itself.  Returns the mean batch loss.
+
+    Parameters
+    ----------
+    X, Y : ndarray of shape (n, p) and (n, q), float64, C-contiguous
+        Standardized views.
+    Wx, Wy : ndarray of shape (p, K) and (q, K), float64, C-contiguous, writeable
+        Weights, updated in place.
+    order, order2 : ndarray of shape (n,), integer
+        Row orders of the two batch streams; every entry in ``[0, n)``.
+    batch_size : int
+        Rows per batch, in ``[2, n]``.
+    lr : float
+        Step, finite and positive.
+    c : float
+        Regularization in ``[0, 1]``.
+    unbiased : bool
+        Pair each batch with the independent one (True) or with itself.
+    check_data : bool, default=True
+        Check that ``X`` and ``Y`` are finite (O(n (p + q))); a caller that
+        validated them once may skip it for each epoch.  Everything else is always
+        checked.
+
+    Returns
+    -------
+    loss : float
+        Mean minibatch loss over the epoch.
     """
+    _check_epoch_args(X, Y, Wx, Wy, order, order2, batch_size, lr, c, check_data)
+    return _ey_epoch(
+        X,
+        Y,
+        Wx,
+        Wy,
+        np.ascontiguousarray(order, dtype=np.int64),
+        np.ascontiguousarray(order2, dtype=np.int64),
+        int(batch_size),
+        float(lr),
+        float(c),
+        bool(unbiased),
+    )
+
+
+def _check_epoch_args(X, Y, Wx, Wy, order, order2, batch_size, lr, c, check_data):
+    for name, a in (("X", X), ("Y", Y), ("Wx", Wx), ("Wy", Wy)):
+        if not (
+            isinstance(a, np.ndarray)
+            and a.dtype == np.float64
+            and a.ndim == 2
+            and a.flags.c_contiguous
+        ):
+            raise ValueError(f"ey_epoch: {name} must be a 2-D C-contiguous float64 ndarray.")
+    for name, W in (("Wx", Wx), ("Wy", Wy)):
+        if not W.flags.writeable:
+            raise ValueError(f"ey_epoch: {name} is updated in place and must be writeable.")
+    n, p, q = X.shape[0], X.shape[1], Y.shape[1]
+    if Y.shape[0] != n:
+        raise ValueError(f"ey_epoch: X has {n} rows and Y {Y.shape[0]}.")
+    if Wx.shape[0] != p or Wy.shape[0] != q or Wx.shape[1] != Wy.shape[1]:
+        raise ValueError(
+            f"ey_epoch: weights of shapes {Wx.shape} and {Wy.shape} do not match views of "
+            f"{p} and {q} features (expected ({p}, K) and ({q}, K))."
+        )
+    for name, o in (("order", order), ("order2", order2)):
+        o = np.asarray(o)
+        if o.ndim != 1 or o.shape[0] != n or not np.issubdtype(o.dtype, np.integer):
+            raise ValueError(f"ey_epoch: {name} must be a 1-D integer array of length {n}.")
+        if n and (o.min() < 0 or o.max() >= n):
+            raise ValueError(f"ey_epoch: {name} holds row indices outside [0, {n}).")
+    if not isinstance(batch_size, Integral) or not 2 <= batch_size <= n:
+        raise ValueError(f"ey_epoch: batch_size must be an integer in [2, {n}], got {batch_size}.")
+    if not (isinstance(lr, Real) and np.isfinite(lr) and lr > 0):
+        raise ValueError(f"ey_epoch: lr must be finite and positive, got {lr}.")
+    if not (isinstance(c, Real) and 0 <= c <= 1):
+        raise ValueError(f"ey_epoch: c must be in [0, 1], got {c}.")
+    arrays = (X, Y, Wx, Wy) if check_data else (Wx, Wy)
+    for a in arrays:
+        if not np.all(np.isfinite(a)):
+            raise ValueError("ey_epoch: the views and weights must be finite (no NaN or inf).")
+
+
+@njit
+def _ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased):
+    """The compiled epoch (see :func:`ey_epoch`, its only caller)."""
     n_batches = order.shape[0] // batch_size
     total = 0.0
     for t in range(n_batches):

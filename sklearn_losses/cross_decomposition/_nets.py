@@ -34,25 +34,52 @@ def _centred(z):
 
 
 def _variance_and_cross(zx, zy):
-    n = zx.shape[0] - 1
+    n = max(zx.shape[0] - 1, 1)  # a single held-out row gives zero covariances, not NaN
     zx, zy = _centred(zx), _centred(zy)
     return (zx.T @ zx + zy.T @ zy) / n, zx.T @ zy / n
 
 
-class EckartYoungLoss(nn.Module):
-    """Unbiased two-batch Eckart-Young loss on network outputs.
+def batch_eckart_young(zx, zy):
+    """Eckart-Young loss of one batch's own covariances: ``-4 tr C + ||V||^2``.
 
-    The batch is split into two independent halves; each half gives the cross term
-    and the variance ``V``, and the quadratic term pairs the halves:
-    ``mean(-4 tr C_1, -4 tr C_2) + <V_1, V_2>``, an unbiased estimate of
-    ``-2 tr(U^T A U) + ||U^T B U||^2`` for the outputs' (last-layer) CCA problem.
+    Bounded below by ``-n_components`` on every batch: with ``V = C_xx + C_yy``
+    and ``C = C_xy``, each ``2 C_ii <= V_ii``, so the loss is at least
+    ``sum_i (V_ii^2 - 2 V_ii) >= -n_components``.  Biased for small batches (the
+    square of a batch covariance overestimates the square of its mean), which acts
+    as a mild penalty on the outputs' variance rather than a way to run away.
+    """
+    v, c = _variance_and_cross(zx, zy)
+    return -4.0 * torch.trace(c) + torch.sum(v * v)
+
+
+def unbiased_eckart_young(zx, zy):
+    """The paper's unbiased two-half estimate ``mean(-4 tr C_h) + <V_1, V_2>``.
+
+    Unbiased for ``-2 tr(U^T A U) + ||U^T B U||^2``, but not bounded below on a
+    finite batch (``<V_1, V_2>`` can be made small while both traces grow), which
+    a flexible network can find.
+    """
+    half = zx.shape[0] // 2
+    v1, c1 = _variance_and_cross(zx[:half], zy[:half])
+    v2, c2 = _variance_and_cross(zx[half:], zy[half:])
+    return -2.0 * (torch.trace(c1) + torch.trace(c2)) + torch.sum(v1 * v2)
+
+
+class EckartYoungLoss(nn.Module):
+    """Eckart-Young loss on network outputs: ``"batch"`` or ``"unbiased"`` estimate.
+
+    In evaluation mode (validation) it is always the batch estimate, computed on
+    the whole held-out set: the quantity early stopping watches.
     """
 
+    def __init__(self, estimate="batch"):
+        super().__init__()
+        self.estimate = estimate
+
     def forward(self, zx, zy):
-        half = zx.shape[0] // 2
-        v1, c1 = _variance_and_cross(zx[:half], zy[:half])
-        v2, c2 = _variance_and_cross(zx[half:], zy[half:])
-        return -2.0 * (torch.trace(c1) + torch.trace(c2)) + torch.sum(v1 * v2)
+        if self.training and self.estimate == "unbiased":
+            return unbiased_eckart_young(zx, zy)
+        return batch_eckart_young(zx, zy)
 
 
 class AndrewLoss(nn.Module):
@@ -81,45 +108,9 @@ def _inverse_sqrt(matrix):
     return eigvecs @ torch.diag(eigvals.clamp_min(1e-12).rsqrt()) @ eigvecs.T
 
 
-class _TwoViewNet(NeuralNet):
+class TwoViewNet(NeuralNet):
     """A skorch net whose forward returns both views' outputs and whose loss needs no y."""
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         zx, zy = y_pred
         return self.criterion_(zx, zy)
-
-
-def make_two_view_net(
-    n_features_x,
-    n_features_y,
-    *,
-    n_components,
-    hidden_layer_sizes,
-    activation,
-    loss,
-    lr,
-    batch_size,
-    max_epochs,
-    device,
-    callbacks,
-):
-    """The skorch net of :class:`DeepCCA`."""
-    return _TwoViewNet(
-        TwoTower,
-        module__n_features_x=n_features_x,
-        module__n_features_y=n_features_y,
-        module__n_components=n_components,
-        module__hidden_layer_sizes=tuple(hidden_layer_sizes),
-        module__activation=activation,
-        criterion=EckartYoungLoss if loss == "ey" else AndrewLoss,
-        optimizer=torch.optim.Adam,
-        lr=lr,
-        batch_size=batch_size,
-        max_epochs=max_epochs,
-        iterator_train__shuffle=True,
-        iterator_train__drop_last=True,
-        train_split=None,
-        callbacks=callbacks,
-        verbose=0,
-        device=device,
-    )

@@ -1,5 +1,6 @@
 """CCA / ridge CCA / PLS by minibatch SGD on the unconstrained Eckart-Young loss."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,9 +8,10 @@ from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..utils._convergence import check_finite, warn_not_converged
 from ._base import TwoViewBase
 from ._kernels import ey_epoch
-from ._loss import eckart_young_loss
+from ._loss import _loss_value
 
 __all__ = ["StochasticCCA"]
 
@@ -31,28 +33,43 @@ class StochasticCCA(TwoViewBase):
 
     ``partial_fit`` streams data that does not fit in memory (e.g. chunks read
     from a memmap): each call runs one epoch over the chunk, standardizing with
-    running statistics, and rotates with that chunk.
+    running statistics, and rotates with that chunk (which needs at least
+    ``n_components_ + 1`` rows).  SGD continues from its own iterate, not from the
+    rotated weights.  A call that fails (wrong shapes, divergence) leaves the
+    estimator as it was before the call.
+
+    A fit whose weights or loss stop being finite raises
+    :class:`~sklearn_losses.utils._convergence.DivergenceError` (a ``ValueError``);
+    ``fit`` warns with a ``ConvergenceWarning`` when it runs ``max_iter`` epochs
+    without meeting the stopping rule (unless ``tol=0``, which asks for ``max_iter``
+    epochs).
 
     Read more in the :doc:`User Guide </user_guide/cross_decomposition>`.
 
     Parameters
     ----------
-    n_components : int, default=2
-        Number of components.
+    n_components : int or None, default=None
+        Number of components, at most ``min(n_features_X, n_features_Y, n_samples - 1)``
+        (a larger integer is a ``ValueError``); None takes that minimum (for
+        ``partial_fit``, with ``n_samples`` the first chunk's rows).  The cost of an
+        epoch grows linearly with it: on wide views pass the few components wanted.
+        The number fitted is ``n_components_``.
     regularization : float in [0, 1], default=0.0
         Ridge parameter c: 0 is CCA, 1 is PLS.
     scale : bool, default=True
         Scale each column to unit variance.
     batch_size : int, default=256
         Rows per minibatch (at least 2).
-    learning_rate : "auto" or float, default="auto"
+    learning_rate : "auto" or float in (0, inf), default="auto"
         Step size; ``"auto"`` is 0.2.  Divided by the largest eigenvalue of a
         minibatch covariance.
     max_iter : int, default=30
         Maximum epochs.
-    tol : float, default=1e-4
+    tol : float in [0, inf), default=1e-4
         Stop when the full-data loss improved by less than ``tol`` (relative) for
-        ``n_iter_no_change`` consecutive epochs.
+        ``n_iter_no_change`` consecutive epochs.  ``tol=0`` runs ``max_iter`` epochs
+        (unless the loss rises ``n_iter_no_change`` times in a row) with no
+        ``ConvergenceWarning``.
     n_iter_no_change : int, default=3
         Patience of the stopping rule.
     unbiased : bool, default=True
@@ -62,11 +79,13 @@ class StochasticCCA(TwoViewBase):
 
     Attributes
     ----------
-    x_weights_, y_weights_ : ndarray of shape (n_features, n_components)
+    n_components_ : int
+        Number of components fitted (``n_components``, or its resolution when None).
+    x_weights_, y_weights_ : ndarray of shape (n_features, n_components_)
         Weights on the standardized views, in canonical form.
-    canonical_correlations_ : ndarray of shape (n_components,)
+    canonical_correlations_ : ndarray of shape (n_components_,)
         Training correlations of the score pairs.
-    eigenvalues_ : ndarray of shape (n_components,)
+    eigenvalues_ : ndarray of shape (n_components_,)
         Generalised eigenvalues within the fitted span.
     loss_curve_ : list of float
         Full-data Eckart-Young loss after each epoch (``fit`` only).
@@ -92,13 +111,13 @@ class StochasticCCA(TwoViewBase):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "regularization": [Interval(Real, 0, 1, closed="both")],
         "scale": ["boolean"],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, np.inf, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, np.inf, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "unbiased": ["boolean"],
         "random_state": ["random_state"],
@@ -106,7 +125,7 @@ class StochasticCCA(TwoViewBase):
 
     def __init__(
         self,
-        n_components=2,
+        n_components=None,
         *,
         regularization=0.0,
         scale=True,
@@ -145,39 +164,61 @@ class StochasticCCA(TwoViewBase):
         self : object
             The fitted estimator.
         """
+        try:
+            return self._fit(X, y)
+        except Exception:
+            self._clear_fit_state()  # a failed fit leaves nothing for partial_fit to continue
+            raise
+
+    def _fit(self, X, y):
         X, Y = self._validate_views(X, y)
-        self._check_n_components(X, Y)
+        n_components = self._check_n_components(X, Y)
         rng = check_random_state(self.random_state)
-        Xs, Ys = self._standardize_views(X, Y)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported
+            Xs, Ys = self._standardize_views(X, Y)
+            self._check_standardized(Xs, Ys)
         Xs, Ys = np.ascontiguousarray(Xs), np.ascontiguousarray(Ys)
-        self._init_weights(Xs.shape[1], Ys.shape[1], rng)
-        lr0 = self._base_step(Xs, Ys, rng)
+        self.n_components_ = n_components
+        Wx, Wy = self._init_weights(Xs.shape[1], Ys.shape[1], rng)
+        lr0 = self._base_step(Xs, Ys, Wx, Wy, rng)
         # state that lets partial_fit continue after fit
         self._rng, self._lr0, self._seen = rng, lr0, X.shape[0]
         self._sums = [X.sum(axis=0), Y.sum(axis=0)]
         self._squares = [(X**2).sum(axis=0), (Y**2).sum(axis=0)]
-        self.loss_curve_, stall = [], 0
+        self.loss_curve_, stall, stopped = [], 0, False
         for epoch in range(self.max_iter):
-            self._epoch(Xs, Ys, lr0 / (1.0 + epoch), rng)
-            self.loss_curve_.append(
-                eckart_young_loss(
-                    Xs, Ys, self.x_weights_, self.y_weights_, regularization=self.regularization
-                )
-            )
+            self._epoch(Xs, Ys, Wx, Wy, lr0 / (1.0 + epoch), rng)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+                loss = _loss_value(Xs, Ys, Wx, Wy, self.regularization)
+            check_finite(type(self).__name__, np.asarray(loss), hint=_HINT)
+            self.loss_curve_.append(loss)
             self.n_iter_ = epoch + 1
             if epoch and self.loss_curve_[-2] - self.loss_curve_[-1] < self.tol * abs(
                 self.loss_curve_[-1]
             ):
                 stall += 1
                 if stall >= self.n_iter_no_change:
+                    stopped = True
                     break
             else:
                 stall = 0
-        return self._finish_fit(Xs, Ys)
+        if not stopped and self.tol > 0:
+            warn_not_converged(
+                type(self).__name__,
+                self.max_iter,
+                what="epochs",
+                hint="raise max_iter or tol, or lower n_iter_no_change",
+            )
+        return self._set_weights(Xs, Ys, Wx, Wy)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y):
         """One epoch of SGD over a chunk of data (for streams that do not fit in memory).
+
+        The first call fixes the number of features of both views and
+        ``n_components_``; every later chunk must have the same columns and at
+        least ``n_components_ + 1`` rows.  A call that raises leaves the estimator
+        as it was.
 
         Parameters
         ----------
@@ -191,39 +232,89 @@ class StochasticCCA(TwoViewBase):
         self : object
             The updated estimator.
         """
-        first = not hasattr(self, "x_weights_")
+        first = not hasattr(self, "_x_iterate")
+        before = None if first else copy.deepcopy(self._fit_state())
+        try:
+            return self._partial_fit(X, y, first)
+        except Exception:
+            self._clear_fit_state()
+            if before is not None:
+                vars(self).update(before)
+            raise
+
+    def _partial_fit(self, X, y, first):
         X, Y = self._validate_views(X, y, reset=first)
-        rng = check_random_state(self.random_state) if first else self._rng
         if first:
-            self._check_n_components(X, Y)
+            self.n_components_ = self._check_n_components(X, Y)
+            rng = check_random_state(self.random_state)
             self._rng, self._seen = rng, 0
             self._sums = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
             self._squares = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
-            self._init_weights(X.shape[1], Y.shape[1], rng)
+            self._x_iterate, self._y_iterate = self._init_weights(X.shape[1], Y.shape[1], rng)
             self.n_iter_ = 0
-        elif Y.shape[1] != self.y_mean_.shape[0]:
-            raise ValueError(
-                f"Y has {Y.shape[1]} columns; the first chunk had {self.y_mean_.shape[0]}."
-            )
-        Xs, Ys = self._running_standardize(X, Y)
+        else:
+            rng = self._rng
+            if Y.shape[1] != self._y_iterate.shape[0]:
+                raise ValueError(
+                    f"Y has {Y.shape[1]} columns, but {type(self).__name__} was fitted with "
+                    f"{self._y_iterate.shape[0]}."
+                )
+            if X.shape[0] < self.n_components_ + 1:
+                raise ValueError(
+                    f"A chunk needs at least n_components_ + 1 = {self.n_components_ + 1} rows "
+                    f"(the weights are rotated with it); got {X.shape[0]}."
+                )
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported
+            Xs, Ys = self._running_standardize(X, Y)
+            self._check_standardized(Xs, Ys)
+        Wx, Wy = self._x_iterate, self._y_iterate
         if first:
-            self._lr0 = self._base_step(Xs, Ys, rng)
-        self._epoch(Xs, Ys, self._lr0 / (1.0 + self.n_iter_), rng)
+            self._lr0 = self._base_step(Xs, Ys, Wx, Wy, rng)
+        self._epoch(Xs, Ys, Wx, Wy, self._lr0 / (1.0 + self.n_iter_), rng)
         self.n_iter_ += 1
-        return self._finish_fit(Xs, Ys)
+        return self._set_weights(Xs, Ys, Wx, Wy)
 
     # -- internals ---------------------------------------------------------------------
-    def _init_weights(self, p, q, rng):
-        k = self.n_components
-        self.x_weights_ = rng.standard_normal((p, k)) / np.sqrt(p)
-        self.y_weights_ = rng.standard_normal((q, k)) / np.sqrt(q)
+    _PRIVATE_STATE = (
+        "_rng",
+        "_lr0",
+        "_seen",
+        "_sums",
+        "_squares",
+        "_x_iterate",
+        "_y_iterate",
+        "_y_one_column",
+        "_n_features_out",
+    )
 
-    def _base_step(self, Xs, Ys, rng):
+    def _fit_state(self):
+        """The attributes fit and partial_fit set (public fitted ones and private state)."""
+        return {
+            key: value
+            for key, value in vars(self).items()
+            if (key.endswith("_") and not key.startswith("__")) or key in self._PRIVATE_STATE
+        }
+
+    def _clear_fit_state(self):
+        for key in self._fit_state():
+            delattr(self, key)
+
+    def _set_weights(self, Xs, Ys, Wx, Wy):
+        """Keep the SGD iterate; publish its rotation into canonical form."""
+        self._x_iterate, self._y_iterate = Wx, Wy
+        self.x_weights_, self.y_weights_ = Wx.copy(), Wy.copy()
+        return self._finish_fit(Xs, Ys)
+
+    def _init_weights(self, p, q, rng):
+        k = self.n_components_
+        return rng.standard_normal((p, k)) / np.sqrt(p), rng.standard_normal((q, k)) / np.sqrt(q)
+
+    def _base_step(self, Xs, Ys, Wx, Wy, rng):
         """Learning rate over the largest eigenvalue of a minibatch's B (its scale).
 
-        Also rescales the random initial weights so that ``U^T B U`` starts small: the
-        quartic term's curvature grows with it, and a start far above the optimum's
-        scale (``U^T B U = Lambda <= 1``) diverges on correlated features.
+        Also rescales the random initial weights (in place) so that ``U^T B U`` starts
+        small: the quartic term's curvature grows with it, and a start far above the
+        optimum's scale (``U^T B U = Lambda <= 1``) diverges on correlated features.
         """
         rows = rng.choice(
             Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2)), replace=False
@@ -231,37 +322,35 @@ class StochasticCCA(TwoViewBase):
         c, n = self.regularization, len(rows) - 1
         B_x = (1 - c) * (Xs[rows].T @ Xs[rows]) / n + c * np.eye(Xs.shape[1])
         B_y = (1 - c) * (Ys[rows].T @ Ys[rows]) / n + c * np.eye(Ys.shape[1])
-        start = np.trace(self.x_weights_.T @ B_x @ self.x_weights_)
-        start += np.trace(self.y_weights_.T @ B_y @ self.y_weights_)
-        shrink = np.sqrt(0.1 * self.n_components / max(start, np.finfo(float).tiny))
-        self.x_weights_ *= shrink
-        self.y_weights_ *= shrink
+        start = np.trace(Wx.T @ B_x @ Wx) + np.trace(Wy.T @ B_y @ Wy)
+        shrink = np.sqrt(0.1 * self.n_components_ / max(start, np.finfo(float).tiny))
+        Wx *= shrink
+        Wy *= shrink
         top = max(np.linalg.eigvalsh(B_x)[-1], np.linalg.eigvalsh(B_y)[-1])
+        if not top > np.finfo(float).eps:  # a batch with no variance: the views' unit scale
+            top = 1.0
         rate = 0.2 if self.learning_rate == "auto" else self.learning_rate
         return rate / top
 
-    def _epoch(self, Xs, Ys, lr, rng):
+    def _epoch(self, Xs, Ys, Wx, Wy, lr, rng):
         n = Xs.shape[0]
         batch = min(self.batch_size, n)
         order = rng.permutation(n)
         order2 = rng.permutation(n)
-        ey_epoch(
+        loss = ey_epoch(
             Xs,
             Ys,
-            self.x_weights_,
-            self.y_weights_,
+            Wx,
+            Wy,
             order,
             order2,
             batch,
             lr,
             float(self.regularization),
             bool(self.unbiased),
+            check_data=False,  # validated, and checked finite after standardizing
         )
-        if not (np.all(np.isfinite(self.x_weights_)) and np.all(np.isfinite(self.y_weights_))):
-            raise ValueError(
-                "StochasticCCA diverged (non-finite weights); lower learning_rate or raise "
-                "batch_size."
-            )
+        check_finite(type(self).__name__, Wx, Wy, np.asarray(loss), hint=_HINT)
 
     def _running_standardize(self, X, Y):
         self._seen += X.shape[0]
@@ -282,3 +371,6 @@ class StochasticCCA(TwoViewBase):
             np.ascontiguousarray((X - self.x_mean_) / self.x_std_),
             np.ascontiguousarray((Y - self.y_mean_) / self.y_std_),
         )
+
+
+_HINT = "lower learning_rate or raise batch_size"

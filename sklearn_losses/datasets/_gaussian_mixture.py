@@ -1,20 +1,26 @@
 """The Gaussian mixture simulator of Zheng et al. (ICML 2023) and its Bayes error."""
 
+from numbers import Integral
+
 import numpy as np
 from scipy.stats import norm
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 __all__ = ["make_gaussian_mixture", "bayes_error"]
+
+# Class k has mean 2**(k-1): beyond 1024 classes the means overflow float64.
+_MAX_CLASSES = 1024
+_CONSTRAINTS = {
+    "n_features": [Interval(Integral, 1, None, closed="left")],
+    "n_classes": [Interval(Integral, 2, _MAX_CLASSES, closed="both")],
+    "mode": [StrOptions({"easy", "hard"})],
+    "random_state": ["random_state"],
+}
 
 
 def _mixture_parameters(n_features, n_classes, mode, rng):
     """Class means and the shared covariance (or its diagonal) of the generator."""
-    if n_features < 1:
-        raise ValueError(f"n_features must be >= 1, got {n_features}.")
-    if n_classes < 2:
-        raise ValueError(f"n_classes must be >= 2, got {n_classes}.")
-    if mode not in ("easy", "hard"):
-        raise ValueError(f"mode must be 'easy' or 'hard', got {mode!r}.")
     means = np.empty((n_classes, n_features))
     means[0] = -1.0
     for k in range(1, n_classes):
@@ -31,6 +37,14 @@ def _mixture_parameters(n_features, n_classes, mode, rng):
     return means, corr * np.sqrt(np.outer(diag, diag))
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        **_CONSTRAINTS,
+        "balanced": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_gaussian_mixture(
     n_samples, n_features, n_classes=2, *, mode="easy", balanced=True, random_state=None
 ):
@@ -47,11 +61,12 @@ def make_gaussian_mixture(
     Parameters
     ----------
     n_samples : int
-        Number of samples.
+        Number of samples, at least ``n_classes``.
     n_features : int
         Feature dimension (the paper's n).
     n_classes : int, default=2
-        Number of classes K.
+        Number of classes K, from 2 to 1024 (the class means ``2**(k-1)`` must be
+        finite).
     mode : {"easy", "hard"}, default="easy"
         Diagonal or correlated covariance.
     balanced : bool, default=True
@@ -71,10 +86,13 @@ def make_gaussian_mixture(
     >>> X.shape, sorted(set(y.tolist()))
     ((100, 10), [0, 1])
     """
+    if n_samples < n_classes:
+        raise ValueError(
+            f"n_samples={n_samples} is smaller than n_classes={n_classes}; every class needs "
+            "at least one sample."
+        )
     rng = check_random_state(random_state)
     means, cov = _mixture_parameters(n_features, n_classes, mode, rng)
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be >= 1, got {n_samples}.")
     if balanced:
         y = np.arange(n_samples) % n_classes
         rng.shuffle(y)
@@ -92,6 +110,14 @@ def make_gaussian_mixture(
     return X, y
 
 
+@validate_params(
+    {
+        **_CONSTRAINTS,
+        "method": [StrOptions({"auto", "exact", "monte_carlo"})],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def bayes_error(
     n_features, n_classes=2, *, mode="easy", method="auto", n_samples=200_000, random_state=None
 ):
@@ -106,13 +132,13 @@ def bayes_error(
     n_features : int
         Feature dimension.
     n_classes : int, default=2
-        Number of classes.
+        Number of classes, from 2 to 1024.
     mode : {"easy", "hard"}, default="easy"
         Covariance mode (``"hard"`` uses ``random_state`` to draw the correlation).
     method : {"auto", "exact", "monte_carlo"}, default="auto"
         ``"auto"`` is exact for two classes and Monte Carlo otherwise.
     n_samples : int, default=200_000
-        Monte Carlo sample size.
+        Monte Carlo sample size, at least ``n_classes``.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -142,8 +168,6 @@ def bayes_error(
         diff = means[1] - means[0]
         delta = np.sqrt(diff @ np.linalg.solve(full, diff))
         return float(norm.cdf(-delta / 2)), 0.0
-    if method != "monte_carlo":
-        raise ValueError(f"method must be 'auto', 'exact' or 'monte_carlo', got {method!r}.")
     rng.set_state(state)  # the same covariance as make_gaussian_mixture with this seed
     X, y = make_gaussian_mixture(n_samples, n_features, n_classes, mode=mode, random_state=rng)
     if n_classes > 2:

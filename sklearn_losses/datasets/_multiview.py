@@ -1,11 +1,25 @@
 """Two views with known canonical correlations (Chapman et al. style simulations)."""
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = ["make_multiview"]
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": ["array-like"],
+        "correlations": ["array-like"],
+        "nonlinear": ["boolean"],
+        "condition_number": [Interval(Real, 1, np.inf, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_multiview(
     n_samples,
     n_features=(20, 20),
@@ -29,16 +43,18 @@ def make_multiview(
 
     Parameters
     ----------
-    n_samples : int
-        Number of rows.
-    n_features : tuple (p1, p2), default=(20, 20)
+    n_samples : int >= 1
+        Number of rows (at least 2 with ``nonlinear=True``, whose latents are
+        standardized over the rows).
+    n_features : pair of int (p1, p2), default=(20, 20)
         Dimensions of the two views, each at least ``len(correlations)``.
-    correlations : sequence of float in (0, 1), default=(0.9, 0.8, 0.7, 0.6, 0.5)
-        The canonical correlations.
+    correlations : non-empty 1-D sequence of float in [0, 1), default=(0.9, 0.8, 0.7, 0.6, 0.5)
+        The canonical correlations (0: a latent pair with no relation; 1 is
+        excluded, as it makes the joint covariance singular).
     nonlinear : bool, default=False
         Make the relation between the views nonlinear.
-    condition_number : float, default=1.0
-        Condition number of each view's mixing matrix.
+    condition_number : float in [1, inf), default=1.0
+        Condition number of each view's mixing matrix (finite).
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -55,13 +71,29 @@ def make_multiview(
     ((500, 6), (500, 5))
     """
     rng = check_random_state(random_state)
+    sizes = np.asarray(n_features)
+    if (
+        sizes.shape != (2,)
+        or not all(isinstance(size, Integral) for size in sizes.tolist())
+        or np.any(sizes < 1)
+    ):
+        raise ValueError(
+            f"n_features must be a pair of positive integers (p1, p2), got {n_features!r}."
+        )
+    p1, p2 = (int(size) for size in sizes)
     rho = np.asarray(correlations, dtype=np.float64)
-    p1, p2 = n_features
+    if rho.ndim != 1 or rho.size == 0 or not np.all((rho >= 0) & (rho < 1)):
+        raise ValueError(
+            "correlations must be a non-empty 1-D sequence of values in [0, 1), got "
+            f"{correlations!r}."
+        )
     k = rho.size
-    if k == 0 or np.any((rho <= 0) | (rho >= 1)):
-        raise ValueError("correlations must be a non-empty sequence of values in (0, 1).")
     if min(p1, p2) < k:
         raise ValueError(f"each view needs at least {k} features, got {n_features}.")
+    if nonlinear and n_samples < 2:
+        raise ValueError(
+            f"nonlinear=True standardizes over the rows and needs n_samples >= 2, got {n_samples}."
+        )
     if nonlinear:
         # X sees t ~ U(-1, 1); Y sees cos(pi t) (standardized) with noise, so the best
         # nonlinear functions reach corr = rho while corr(t, cos(pi t)) = 0 (linear CCA)

@@ -1,12 +1,30 @@
 """The simulation settings of Faletto & Bien (ICML 2023)."""
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy.special import expit
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 __all__ = ["make_presto_data"]
 
+# rounds of rejection sampling without a single accepted row before giving up
+_MAX_EMPTY_ROUNDS = 10_000
 
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "intercepts": ["array-like"],
+        "setting": [StrOptions({"sparse", "dense"})],
+        "sparsity": [Interval(Real, 0, 1, closed="both")],
+        "effect": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_presto_data(
     n_samples=2500,
     n_features=10,
@@ -34,13 +52,13 @@ def make_presto_data(
     n_features : int, default=10
         Number of features.
     intercepts : sequence of float, default=(0.0, 3.5, 5.5)
-        Increasing intercepts; ``len(intercepts) + 1`` classes.
+        Finite, strictly increasing intercepts; ``len(intercepts) + 1`` classes.
     setting : {"sparse", "dense"}, default="sparse"
         How the slope increments are drawn.
     sparsity : float, default=0.5
         Probability that an increment is non-zero (sparse setting).
     effect : float, default=0.5
-        Size of the increments.
+        Size of the increments (finite, >= 0).
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -61,13 +79,19 @@ def make_presto_data(
     ((2500, 10), (2500, 4))
     """
     rng = check_random_state(random_state)
-    intercepts = np.asarray(intercepts, dtype=np.float64)
-    if intercepts.ndim != 1 or intercepts.size < 1 or np.any(np.diff(intercepts) <= 0):
-        raise ValueError("intercepts must be a non-empty increasing sequence.")
-    if setting not in ("sparse", "dense"):
-        raise ValueError(f"setting must be 'sparse' or 'dense', got {setting!r}.")
-    if not 0 <= sparsity <= 1:
-        raise ValueError(f"sparsity must lie in [0, 1], got {sparsity}.")
+    try:
+        intercepts = np.asarray(intercepts, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("intercepts must be a sequence of numbers.") from None
+    if (
+        intercepts.ndim != 1
+        or intercepts.size < 1
+        or not np.all(np.isfinite(intercepts))
+        or np.any(np.diff(intercepts) <= 0)
+    ):
+        raise ValueError(
+            f"intercepts must be a non-empty, finite, increasing sequence; got {intercepts}."
+        )
     n_thresholds = intercepts.size
     if setting == "sparse":
         psi = np.where(rng.uniform(size=(n_features, n_thresholds)) < sparsity, effect, 0.0)
@@ -77,7 +101,15 @@ def make_presto_data(
         psi = rng.uniform(-effect, effect, size=(n_features, n_thresholds))
     B = np.cumsum(psi, axis=1)
     X = np.empty((0, n_features))
+    rounds = 0
     while X.shape[0] < n_samples:  # keep only rows whose true predictors are ordered
+        if X.shape[0] == 0 and rounds == _MAX_EMPTY_ROUNDS:
+            raise ValueError(
+                f"No draw of x in {rounds * n_samples} had ordered true predictors: the "
+                "slopes cross for almost every x. Use wider gaps between the intercepts, a "
+                "smaller effect or fewer features."
+            )
+        rounds += 1
         draw = rng.uniform(-1.0, 1.0, size=(n_samples, n_features))
         eta = draw @ B + intercepts
         X = np.vstack([X, draw[np.all(np.diff(eta, axis=1) > 0, axis=1)]])

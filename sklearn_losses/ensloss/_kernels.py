@@ -47,8 +47,14 @@ def derivatives_from_noise(z, eps, lam, out):
     clipped: the ``n_clipped`` smallest margins get ``CLIP`` in any order, and only
     the negative draws and the other margins need sorting (half of each, which
     halves the cost of the two sorts that dominate this function).
+
+    Every entry of ``out`` is written whatever the margins: NaN margins rank above
+    every number (as in ``np.sort``), so a diverging fit gets finite derivatives and
+    is caught by its caller, never by an out-of-bounds write here.
     """
     n = z.shape[0]
+    if eps.shape[0] != n or out.shape[0] != n:
+        raise ValueError("derivatives_from_noise: z, eps and out must have the same length.")
     draws = np.sort(eps[eps < 0.0])  # ascending: the last one gives the most negative g
     n_clipped = n - draws.shape[0]
     rest = _rank_above(z, n_clipped)
@@ -63,19 +69,42 @@ def derivatives_from_noise(z, eps, lam, out):
 
 @njit
 def _rank_above(z, k):
-    """Indices of all but ``k`` smallest entries of ``z``, in increasing order of ``z``."""
+    """Indices of all but the ``k`` smallest entries of ``z``, in increasing order of ``z``.
+
+    NaN ranks above every number, as in ``np.sort``; the result always holds exactly
+    ``n - k`` distinct indices in ``range(n)``, whatever the values of ``z``.
+    """
     n = z.shape[0]
-    if k == 0:
+    if k <= 0:
         return np.argsort(z, kind="mergesort")
-    threshold = np.partition(z, k - 1)[k - 1]  # the k-th smallest margin
-    ties_to_skip = k - np.sum(z < threshold)
+    if k >= n:
+        return np.empty(0, dtype=np.int64)
     rest = np.empty(n - k, dtype=np.int64)
-    m = 0
+    n_nan = 0
     for i in range(n):
-        if z[i] > threshold:
+        if np.isnan(z[i]):
+            n_nan += 1
+    m = 0
+    if n - n_nan < k:
+        # Fewer than k numbers: the rest are NaN margins (the last ones, in index order).
+        to_skip = k - (n - n_nan)
+        for i in range(n):
+            if np.isnan(z[i]):
+                if to_skip > 0:
+                    to_skip -= 1
+                else:
+                    rest[m] = i
+                    m += 1
+        return rest
+    # the k-th smallest number (NaNs excluded, so no comparison below involves NaN)
+    threshold = np.partition(z[~np.isnan(z)], k - 1)[k - 1]
+    ties_to_skip = k - np.sum(z < threshold)
+    for i in range(n):
+        zi = z[i]
+        if zi > threshold or np.isnan(zi):
             rest[m] = i
             m += 1
-        elif z[i] == threshold:
+        elif zi == threshold:
             if ties_to_skip > 0:
                 ties_to_skip -= 1
             else:
@@ -135,6 +164,78 @@ def _accumulate_gradient(X, data, indices, indptr, sparse, rows, weights, grad):
 
 
 @njit
+def _gradient_norm(grad, grad_intercept):
+    """Euclidean norm of ``(grad, grad_intercept)``, without overflow in the squares."""
+    squares = np.sum(grad**2) + grad_intercept**2
+    if np.isfinite(squares) and squares > 0.0:
+        return np.sqrt(squares)
+    largest = abs(grad_intercept)
+    for j in range(grad.shape[0]):
+        largest = max(largest, abs(grad[j]))
+    if largest == 0.0 or not np.isfinite(largest):
+        return largest  # 0, inf or NaN: nothing to rescale
+    total = (grad_intercept / largest) ** 2
+    for j in range(grad.shape[0]):
+        total += (grad[j] / largest) ** 2
+    return largest * np.sqrt(total)
+
+
+@njit
+def _check_epoch_arguments(
+    X,
+    data,
+    indices,
+    indptr,
+    sparse,
+    Y,
+    coef,
+    intercept,
+    coef_velocity,
+    intercept_velocity,
+    order,
+    batch_size,
+    loss_code,
+    noise,
+):
+    """Raise ValueError unless every index :func:`sgd_epoch` will use is in range.
+
+    The Python side checks all of this with better messages; this is the kernel's
+    own guard, so no caller can make it read or write out of bounds.  It costs one
+    pass over ``order`` and, for CSR data, over ``indptr`` and ``indices``.
+    """
+    n_problems, n_features = coef.shape
+    if sparse:
+        n_rows = indptr.shape[0] - 1
+        if n_rows < 0 or indptr[0] != 0 or indptr[n_rows] > indices.shape[0]:
+            raise ValueError("sgd_epoch: indptr is not a valid CSR index pointer.")
+        if data.shape[0] != indices.shape[0]:
+            raise ValueError("sgd_epoch: CSR data and indices differ in length.")
+        for i in range(n_rows):
+            if indptr[i + 1] < indptr[i]:
+                raise ValueError("sgd_epoch: indptr must be non-decreasing.")
+        for j in range(indptr[n_rows]):
+            if indices[j] < 0 or indices[j] >= n_features:
+                raise ValueError("sgd_epoch: a CSR column index is out of range.")
+    else:
+        n_rows = X.shape[0]
+        if X.shape[1] != n_features:
+            raise ValueError("sgd_epoch: X and coef differ in their number of features.")
+    if Y.shape[0] != n_rows or Y.shape[1] != n_problems:
+        raise ValueError("sgd_epoch: Y must have one row per sample and one column per problem.")
+    if intercept.shape[0] != n_problems or intercept_velocity.shape[0] != n_problems:
+        raise ValueError("sgd_epoch: intercept and its velocity need one entry per problem.")
+    if coef_velocity.shape[0] != n_problems or coef_velocity.shape[1] != n_features:
+        raise ValueError("sgd_epoch: coef_velocity must have the shape of coef.")
+    if batch_size < 1:
+        raise ValueError("sgd_epoch: batch_size must be at least 1.")
+    for i in range(order.shape[0]):
+        if order[i] < 0 or order[i] >= n_rows:
+            raise ValueError("sgd_epoch: order holds a row index out of range.")
+    if loss_code == ENSLOSS and (noise.shape[0] != n_problems or noise.shape[1] < order.shape[0]):
+        raise ValueError("sgd_epoch: noise needs one draw per problem and row of order.")
+
+
+@njit
 def sgd_epoch(
     X,
     data,
@@ -169,6 +270,22 @@ def sgd_epoch(
     draws of EnsLoss, one per row in ``order`` and problem (NumPy's generator draws
     them several times faster than numba's).
     """
+    _check_epoch_arguments(
+        X,
+        data,
+        indices,
+        indptr,
+        sparse,
+        Y,
+        coef,
+        intercept,
+        coef_velocity,
+        intercept_velocity,
+        order,
+        batch_size,
+        loss_code,
+        noise,
+    )
     n = order.shape[0]
     n_problems, n_features = coef.shape
     scores = np.empty((batch_size, n_problems))
@@ -194,10 +311,11 @@ def sgd_epoch(
         _accumulate_gradient(X, data, indices, indptr, sparse, rows, weights[:B], grad)
         for k in range(n_problems):
             grad_intercept[k] = weights[:B, k].sum() if fit_intercept else 0.0
-            norm = np.sqrt(np.sum(grad[k] ** 2) + grad_intercept[k] ** 2)
-            if norm > max_grad_norm:
-                grad[k] *= max_grad_norm / norm
-                grad_intercept[k] *= max_grad_norm / norm
+            if max_grad_norm < np.inf:
+                norm = _gradient_norm(grad[k], grad_intercept[k])
+                if norm > max_grad_norm:
+                    grad[k] *= max_grad_norm / norm
+                    grad_intercept[k] *= max_grad_norm / norm
         coef_velocity *= momentum
         coef_velocity += grad
         coef -= lr * coef_velocity

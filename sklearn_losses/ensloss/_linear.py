@@ -1,19 +1,20 @@
 """Linear classifier trained by minibatch SGD on EnsLoss or a fixed margin loss."""
 
 import math
-import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.validation import validate_data
 
+from ..utils._convergence import DivergenceError, check_finite, warn_not_converged
 from ._base import (
     LogisticProbaMixin,
     encode_labels,
@@ -31,10 +32,67 @@ _NO_DATA = np.empty(0, dtype=np.float64)
 _NO_DENSE = np.empty((0, 0), dtype=np.float64)
 _NO_NOISE = _NO_DENSE
 
+# Margins y f(x) beyond this are divergence: SGD from finite steps on a sane problem
+# stays many orders below it, and float64 overflows in their squares.
+_MARGIN_LIMIT = 1e150
+_DIVERGENCE_HINT = "lower eta0 or scale the features (e.g. with StandardScaler)"
 
-def _kernel_data(X):
-    """The arguments ``(X, data, indices, indptr, sparse)`` of the epoch kernel."""
+
+def check_sparse_structure(X, name="X"):
+    """Raise ValueError when a CSR, CSC or COO matrix ``X`` has out-of-range indices.
+
+    scipy does not check the index arrays of a matrix built from raw arrays (or
+    modified in place), and its compiled routines, like our kernels, read and write
+    out of bounds on such a matrix.  Called on the raw input, before any conversion.
+    """
+    if not sp.issparse(X) or X.format not in ("csr", "csc", "coo"):
+        return
+    problem = _structure_problem(X)
+    if problem is not None:
+        raise ValueError(f"{name} is a malformed {X.format.upper()} sparse matrix: {problem}.")
+
+
+def _structure_problem(X):
+    n_rows, n_cols = X.shape
+    if X.format == "coo":
+        row, col = np.asarray(X.row), np.asarray(X.col)
+        if not row.shape == col.shape == np.shape(X.data):
+            return "row, col and data differ in length"
+        if row.size and (row.min() < 0 or row.max() >= n_rows):
+            return f"a row index lies outside [0, {n_rows})"
+        if col.size and (col.min() < 0 or col.max() >= n_cols):
+            return f"a column index lies outside [0, {n_cols})"
+        return None
+    n_major, n_minor = (n_rows, n_cols) if X.format == "csr" else (n_cols, n_rows)
+    major, minor = ("row", "column") if X.format == "csr" else ("column", "row")
+    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
+    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
+        return f"indptr has {indptr.size} entries; expected {n_major + 1} (one per {major}, plus 1)"
+    if indices.ndim != 1 or indices.shape != np.shape(X.data):
+        return "indices and data differ in length"
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] > indices.shape[0]:
+        return (
+            "indptr must start at 0, be non-decreasing and end at most at the number of "
+            f"stored values ({indices.shape[0]})"
+        )
+    used = indices[: indptr[-1]]
+    if used.size and (used.min() < 0 or used.max() >= n_minor):
+        return f"a {minor} index lies outside [0, {n_minor})"
+    return None
+
+
+def _kernel_data(X, n_features):
+    """The arguments ``(X, data, indices, indptr, sparse)`` of the epoch kernel.
+
+    The boundary in front of the kernel, for ``X`` already validated (finite
+    float64, C order or CSR): its feature count must be the fitted state's
+    ``n_features`` and its CSR index arrays must lie in range.  (The kernel checks
+    again, with terser messages.)
+    """
+    if X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features; the fitted state has {n_features}.")
     if sp.issparse(X):
+        check_sparse_structure(X)
         return (
             _NO_DENSE,
             np.ascontiguousarray(X.data, dtype=np.float64),
@@ -43,6 +101,12 @@ def _kernel_data(X):
             True,
         )
     return X, _NO_DATA, _NO_INDEX, _NO_INDEX, False
+
+
+def _largest_entry(X):
+    """``max |X|`` (0 for an empty matrix), for the cheap bound on the margins."""
+    values = X.data if sp.issparse(X) else X
+    return float(np.max(np.abs(values))) if values.size else 0.0
 
 
 class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator):
@@ -82,7 +146,9 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
         Step-size schedule over epochs: ``eta0 * (1 + cos(pi * t / max_iter)) / 2``
         at epoch ``t``, or ``eta0`` throughout.
     eta0 : float, default=0.01
-        Initial step size.
+        Initial step size.  Too large a step (for the scale of the features) makes
+        the fit diverge: :class:`~sklearn_losses.utils._convergence.DivergenceError`
+        (a ``ValueError``), checked after every epoch.
     momentum : float in [0, 1), default=0.9
         Heavy-ball momentum (PyTorch's convention: ``v <- momentum * v + grad``).
     boxcox_lambda : float, default=0.0
@@ -139,6 +205,8 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
     0.965
     """
 
+    # An Interval rejects NaN, and an unbounded end excludes inf whatever ``closed``
+    # says (scikit-learn compares with -inf/inf): every real parameter is finite.
     _parameter_constraints = {
         "loss": [LOSS_OPTION],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -207,23 +275,41 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
         -------
         self : object
             The fitted estimator.
+
+        Raises
+        ------
+        DivergenceError
+            When the coefficients or the margins stop being finite or overflow
+            (checked after every epoch): lower ``eta0`` or scale the features.
         """
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, order="C")
+        check_sparse_structure(X)
         reuse = self.warm_start and hasattr(self, "coef_")
-        old_classes = self.classes_ if reuse else None
-        Y = encode_labels(self, y)
-        if reuse and not np.array_equal(old_classes, self.classes_):
-            raise ValueError("warm_start needs the classes of the previous fit.")
+        with _restored_on_error(self, reuse):
+            X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, order="C")
+            previous_classes = self.classes_ if reuse else None
+            Y = encode_labels(self, y)
+            if reuse:
+                if not np.array_equal(previous_classes, self.classes_):
+                    raise ValueError("warm_start needs the classes of the previous fit.")
+                if X.shape[1] != self.coef_.shape[1]:
+                    # as SGDClassifier: warm_start continues the previous solution only
+                    raise ValueError(
+                        f"warm_start=True continues the previous fit, which had "
+                        f"{self.coef_.shape[1]} features, but X has {X.shape[1]}; set "
+                        "warm_start=False to fit from scratch."
+                    )
         validation = validation_pair(X_val, y_val)
         rng = check_random_state(self.random_state)
         self._init_state(X.shape[1], Y.shape[1], rng, reuse)
         self.validation_scores_ = []
+        data, x_max = _kernel_data(X, self.coef_.shape[1]), _largest_entry(X)
         previous, quiet = self.coef_.copy(), 0
         for epoch in range(self.max_iter):
-            self._epoch(X, Y, epoch)
+            self._epoch(data, Y, epoch)
+            self.n_iter_ = epoch + 1
+            self._check_divergence(X, x_max)
             if validation is not None:
                 self.validation_scores_.append(self.score(*validation))
-            self.n_iter_ = epoch + 1
             if self.tol is not None:
                 change = np.linalg.norm(self.coef_ - previous)
                 quiet = quiet + 1 if change <= self.tol * np.linalg.norm(self.coef_) else 0
@@ -232,11 +318,11 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
                 previous = self.coef_.copy()
         else:
             if self.tol is not None:
-                warnings.warn(
-                    f"EnsLossClassifier did not converge within max_iter={self.max_iter} "
-                    f"epochs (tol={self.tol}); raise max_iter or tol.",
-                    ConvergenceWarning,
-                    stacklevel=2,
+                warn_not_converged(
+                    "EnsLossClassifier",
+                    self.max_iter,
+                    what="epochs",
+                    hint=f"raise max_iter or tol (tol={self.tol})",
                 )
         return self
 
@@ -250,7 +336,7 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
+            A chunk of training data, with the features of the first call.
         y : array-like of shape (n_samples,)
             Its labels.
         classes : array-like of shape (n_classes,), default=None
@@ -260,21 +346,52 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
         -------
         self : object
             The updated estimator.
+
+        Raises
+        ------
+        DivergenceError
+            When the coefficients or the margins stop being finite or overflow.
         """
+        check_sparse_structure(X)
         first = _check_partial_fit_first_call(self, classes)
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=np.float64, order="C", reset=first
-        )
-        if first:
-            if self.classes_.shape[0] < 2:
+        # a first call that failed after setting classes_ left no state to continue
+        fresh = first or not hasattr(self, "coef_")
+        try:
+            X, y = validate_data(
+                self, X, y, accept_sparse="csr", dtype=np.float64, order="C", reset=fresh
+            )
+            if fresh and self.classes_.shape[0] < 2:
                 raise ValueError(f"classes has 1 class: {self.classes_}; at least 2 are needed.")
+            codes = label_codes(self.classes_, y)
+        except ValueError:
+            if first:
+                del self.classes_  # the next call is a first call again
+            raise
+        if fresh:
             rng = check_random_state(self.random_state)
             self._init_state(X.shape[1], 1 if len(self.classes_) == 2 else len(self.classes_), rng)
             self.n_iter_ = 0
-        codes = label_codes(self.classes_, y)
-        self._epoch(X, one_vs_rest_targets(codes, len(self.classes_)), self.n_iter_)
+        data = _kernel_data(X, self.coef_.shape[1])
+        self._epoch(data, one_vs_rest_targets(codes, len(self.classes_)), self.n_iter_)
         self.n_iter_ += 1
+        self._check_divergence(X, _largest_entry(X))
         return self
+
+    def decision_function(self, X):
+        """Confidence scores: the signed distance to the hyperplane of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column per one-vs-rest problem (a vector for binary problems).
+        """
+        check_sparse_structure(X)
+        return super().decision_function(X)
 
     # -- internals ---------------------------------------------------------------------
     def _init_state(self, n_features, n_problems, rng, reuse=False):
@@ -286,27 +403,65 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
         self._coef_velocity = np.zeros_like(self.coef_)
         self._intercept_velocity = np.zeros_like(self.intercept_)
 
+    def _check_divergence(self, X, x_max):
+        """Raise DivergenceError when the state is non-finite or the margins overflow.
+
+        Every margin on ``X`` is at most ``x_max * ||w||_1 + |b|``: when that cheap
+        bound (NaN fails it) is within ``_MARGIN_LIMIT``, the fit is healthy (the
+        velocities are finite too, or the last step would have spoilt ``w``).
+        Otherwise the state is checked, and the margins themselves computed.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            coef_limit = 0.5 * _MARGIN_LIMIT / x_max if x_max > 0 else np.inf
+            if (
+                np.abs(self.coef_).sum(axis=1).max() <= coef_limit
+                and np.abs(self.intercept_).max() <= 0.5 * _MARGIN_LIMIT
+            ):
+                return
+            name = "EnsLossClassifier"
+            check_finite(
+                name,
+                self.coef_,
+                self.intercept_,
+                self._coef_velocity,
+                self._intercept_velocity,
+                hint=_DIVERGENCE_HINT,
+            )
+            largest = np.max(np.abs(safe_sparse_dot(X, self.coef_.T) + self.intercept_))
+        if not largest <= _MARGIN_LIMIT:  # also true for NaN
+            reached = f"reached {largest:.3g}" if np.isfinite(largest) else "overflowed"
+            raise DivergenceError(
+                f"{name} diverged: its margins on the training data {reached} (the limit is "
+                f"{_MARGIN_LIMIT:.0e}); {_DIVERGENCE_HINT}."
+            )
+
     def _step_size(self, epoch):
         if self.learning_rate == "constant":
             return self.eta0
         phase = (epoch % self.max_iter) / self.max_iter
         return self.eta0 * 0.5 * (1.0 + math.cos(math.pi * phase))
 
-    def _epoch(self, X, Y, epoch):
+    def _epoch(self, data, Y, epoch):
+        """One epoch of the kernel on ``data = _kernel_data(X)`` and the targets ``Y``."""
         rng = self._rng
         every = self.resample_lambda_every
         if every is not None and epoch > 0 and epoch % every == 0:
             self._lambda = float(rng.uniform(-1.0, 1.0))
-        order = rng.permutation(X.shape[0]).astype(np.int64)
+        n_rows = Y.shape[0]
+        if Y.shape[1] != self.coef_.shape[0]:
+            raise ValueError(
+                f"Y has {Y.shape[1]} columns; the fitted state has {self.coef_.shape[0]} problems."
+            )
+        order = rng.permutation(n_rows).astype(np.int64)
         sgd_epoch(
-            *_kernel_data(X),
+            *data,
             np.ascontiguousarray(Y),
             self.coef_,
             self.intercept_,
             self._coef_velocity,
             self._intercept_velocity,
             order,
-            min(self.batch_size, X.shape[0]),
+            min(self.batch_size, n_rows),
             self._step_size(epoch),
             self.alpha,
             self.momentum,
@@ -314,7 +469,7 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
             self._lambda,
             self.fit_intercept,
             max_grad_norm(self.loss),
-            self._noise(rng, X.shape[0], Y.shape[1]),
+            self._noise(rng, n_rows, Y.shape[1]),
         )
 
     def _noise(self, rng, n_rows, n_problems):
@@ -326,3 +481,23 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+@contextmanager
+def _restored_on_error(estimator, active):
+    """On an error, put back the fitted attributes that validation replaced.
+
+    A refit that fails its warm-start checks then leaves the previous fit usable.
+    """
+    names = ("n_features_in_", "feature_names_in_", "classes_")
+    saved = {name: getattr(estimator, name) for name in names if hasattr(estimator, name)}
+    try:
+        yield
+    except BaseException:
+        if active:
+            for name in names:
+                if name in saved:
+                    setattr(estimator, name, saved[name])
+                elif hasattr(estimator, name):
+                    delattr(estimator, name)
+        raise

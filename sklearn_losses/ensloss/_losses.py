@@ -1,8 +1,10 @@
 """The margin losses EnsLoss is compared with, and the public derivative generator."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._kernels import (
     ENSLOSS,
@@ -37,7 +39,7 @@ def max_grad_norm(loss):
 @validate_params(
     {
         "margins": ["array-like"],
-        "boxcox_lambda": [float, int],
+        "boxcox_lambda": [Interval(Real, None, None, closed="neither")],  # finite
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -73,7 +75,7 @@ def calibrated_loss_derivatives(margins, *, boxcox_lambda=0.0, random_state=None
     margins : array-like of shape (n_samples,)
         Margins ``y f(x)`` of one batch, with ``y`` in {-1, +1}.
     boxcox_lambda : float, default=0.0
-        Box-Cox parameter of the draws; 0 (log-normal) is the paper's default.
+        Box-Cox parameter of the draws (finite); 0 (log-normal) is the paper's default.
     random_state : int, RandomState instance or None, default=None
         Seeds the draw.
 

@@ -1,13 +1,14 @@
 """Multi-layer perceptron trained on EnsLoss or a fixed margin loss (skorch)."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._torch import SkorchEstimatorMixin
+from .._torch import NET_PARAMETERS, SkorchEstimatorMixin, mlp
 from ._base import (
     LogisticProbaMixin,
     encode_labels,
@@ -27,8 +28,11 @@ class EnsLossMLPClassifier(
     """Multi-layer perceptron trained on random calibrated losses (EnsLoss) or a fixed one.
 
     The network of the EnsLoss paper's tabular experiments (TabMLP): each hidden
-    layer is ``Linear -> ReLU -> BatchNorm1d``, then a linear output, trained by SGD
-    with momentum, weight decay and a cosine step-size schedule.  With
+    layer is ``Linear -> ReLU -> BatchNorm1d``, then a linear output.  The
+    defaults (Adam, early stopping) train well on small tabular data; the paper
+    trains 1024 units by SGD with momentum, weight decay and a cosine schedule for
+    300 epochs and keeps the final epoch (``solver="sgd", learning_rate="cosine",
+    learning_rate_init=1e-4, max_iter=300, early_stopping=False``).  With
     ``loss="ensloss"`` every step draws a new random convex calibrated loss
     derivative (see :func:`calibrated_loss_derivatives`); the fixed losses train
     the same network on the same batches for comparison.  The paper's claim is
@@ -45,25 +49,36 @@ class EnsLossMLPClassifier(
     loss : {"ensloss", "logistic", "hinge", "squared_hinge", "exponential"}, \
             default="ensloss"
         The loss.  The exponential loss's gradient norm is clipped at 10, as in the paper.
-    hidden_layer_sizes : tuple of int, default=(1024,)
+    hidden_layer_sizes : tuple of int, default=(256,)
         Widths of the hidden layers (the paper's MLP1, MLP3, MLP5 have 1, 3, 5 of 1024).
     batch_norm : bool, default=True
         Batch normalisation after each hidden activation.  The last incomplete batch
         of an epoch is then dropped, since a batch of one row cannot be normalised.
-    optimizer : {"sgd", "adam"}, default="sgd"
-        The optimiser (SGD uses ``momentum``).
-    lr : float, default=1e-4
-        Learning rate.
+    solver : {"adam", "sgd"}, default="adam"
+        The optimiser (SGD uses ``momentum``; the paper's setting).
+    learning_rate : {"constant", "cosine"}, default="constant"
+        Step-size schedule over epochs (the paper's: ``"cosine"`` over ``max_iter``).
+    learning_rate_init : float, default=1e-3
+        Initial step size (the paper's: 1e-4 with SGD).
     momentum : float in [0, 1), default=0.9
         SGD momentum.
     weight_decay : float, default=5e-6
         L2 weight decay.
-    max_epochs : int, default=300
-        Epochs; the cosine schedule spans them and the final epoch's network is kept.
     batch_size : int, default=128
         Rows per batch.
-    lr_schedule : {"cosine", "constant"}, default="cosine"
-        Learning-rate schedule over epochs.
+    max_iter : int, default=200
+        Maximum number of epochs (the paper's: 300, keeping the final epoch's network).
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training rows (or use ``X_val, y_val``
+        when given), stop when the held-out loss (the logistic loss for
+        ``loss="ensloss"``) has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, and keep the best epoch's weights.  The paper trains without it.
+    validation_fraction : float in (0, 1), default=0.1
+        Held-out fraction for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest decrease of the held-out loss that counts as an improvement.
     boxcox_lambda : float, default=0.0
         Box-Cox parameter of the EnsLoss draws (0: log-normal, the paper's default).
     resample_lambda_every : int or None, default=None
@@ -73,8 +88,8 @@ class EnsLossMLPClassifier(
     verbose : int, default=0
         Show a progress bar per epoch when positive.
     random_state : int, RandomState instance or None, default=None
-        Seeds weights, batch order and loss draws; a fixed seed gives identical
-        weights on a CPU.
+        Seeds weights, batch order and loss draws (through generators local to the
+        fit); a fixed seed gives identical weights on a CPU, in any thread.
 
     Attributes
     ----------
@@ -104,43 +119,37 @@ class EnsLossMLPClassifier(
     >>> from sklearn_losses.ensloss import EnsLossMLPClassifier
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    >>> clf = make_pipeline(StandardScaler(), EnsLossMLPClassifier(
-    ...     hidden_layer_sizes=(64,), lr=1e-2, max_epochs=30, random_state=0))
+    >>> clf = make_pipeline(StandardScaler(), EnsLossMLPClassifier(random_state=0))
     >>> bool(clf.fit(X_train, y_train).score(X_test, y_test) > 0.9)
     True
     """
 
     _parameter_constraints = {
+        **NET_PARAMETERS,
         "loss": [LOSS_OPTION],
         "hidden_layer_sizes": [tuple, list],
         "batch_norm": ["boolean"],
-        "optimizer": [StrOptions({"sgd", "adam"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr_schedule": [StrOptions({"cosine", "constant"})],
         "boxcox_lambda": [Interval(Real, None, None, closed="neither")],
         "resample_lambda_every": [Interval(Integral, 1, None, closed="left"), None],
-        "device": [str],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         loss="ensloss",
         *,
-        hidden_layer_sizes=(1024,),
+        hidden_layer_sizes=(256,),
         batch_norm=True,
-        optimizer="sgd",
-        lr=1e-4,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
         momentum=0.9,
         weight_decay=5e-6,
-        max_epochs=300,
         batch_size=128,
-        lr_schedule="cosine",
+        max_iter=200,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         boxcox_lambda=0.0,
         resample_lambda_every=None,
         device="auto",
@@ -150,13 +159,17 @@ class EnsLossMLPClassifier(
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.batch_norm = batch_norm
-        self.optimizer = optimizer
-        self.lr = lr
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
         self.momentum = momentum
         self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
         self.batch_size = batch_size
-        self.lr_schedule = lr_schedule
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.boxcox_lambda = boxcox_lambda
         self.resample_lambda_every = resample_lambda_every
         self.device = device
@@ -165,7 +178,7 @@ class EnsLossMLPClassifier(
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, X_val=None, y_val=None):
-        """Train for ``max_epochs`` epochs and keep the final network.
+        """Train the network (with early stopping unless it is turned off).
 
         Parameters
         ----------
@@ -174,8 +187,9 @@ class EnsLossMLPClassifier(
         y : array-like of shape (n_samples,)
             Class labels.
         X_val, y_val : array-like, default=None
-            Optional held-out data scored (accuracy) after every epoch into
-            ``validation_scores_``; it does not influence training.
+            Optional held-out data, scored (accuracy) after every epoch into
+            ``validation_scores_``; with ``early_stopping`` it replaces the
+            ``validation_fraction`` held out of the training data.
 
         Returns
         -------
@@ -189,11 +203,13 @@ class EnsLossMLPClassifier(
             )
         X, y = validate_data(self, X, y, dtype=np.float32)
         Y = encode_labels(self, y).astype(np.float32)
-        self._validation = self._validation_set(X_val, y_val)  # read by _make_net
-        self._fit_net(np.require(X, requirements=["C", "W"]), Y)
+        self._validation = self._validation_set(X_val, y_val)  # read while the net is built
+        try:
+            self._fit_net(np.require(X, requirements=["C", "W"]), Y)
+        finally:
+            validation = self.__dict__.pop("_validation")
         history = self.net_.history
-        self.validation_scores_ = history[:, "valid_acc"] if self._validation else []
-        del self._validation
+        self.validation_scores_ = history[:, "valid_acc"] if validation else []
         return self
 
     def _validation_set(self, X_val, y_val):
@@ -205,28 +221,32 @@ class EnsLossMLPClassifier(
         Y_val = one_vs_rest_targets(codes, len(self.classes_)).astype(np.float32)
         return np.require(X_val, requirements=["C", "W"]), Y_val
 
-    def _make_net(self, X, Y, device):
-        from ._nets import make_margin_net
+    @property
+    def _drop_last(self):
+        return self.batch_norm  # batch norm cannot normalise a batch of one row
 
-        return make_margin_net(
-            X.shape[1],
-            Y.shape[1],
-            loss=self.loss,
-            hidden_layer_sizes=self.hidden_layer_sizes,
-            batch_norm=self.batch_norm,
-            optimizer=self.optimizer,
-            lr=self.lr,
-            momentum=self.momentum,
-            weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            batch_size=min(self.batch_size, X.shape[0]),
-            lr_schedule=self.lr_schedule,
-            boxcox_lambda=self.boxcox_lambda,
-            resample_lambda_every=self.resample_lambda_every,
-            validation=self._validation,
-            device=device,
-            callbacks=self._callbacks(),
+    def _module_factory(self, X, Y, generator):
+        sizes = self._hidden_layer_sizes
+        return partial(mlp, X.shape[1], sizes, "relu", Y.shape[1], batch_norm=self.batch_norm)
+
+    def _criterion(self, generator):
+        from ._nets import MarginLoss
+
+        return MarginLoss(self.loss, float(self.boxcox_lambda), generator)
+
+    def _extra_callbacks(self, generator):
+        from ._nets import margin_callbacks
+
+        return margin_callbacks(
+            self.loss, self.resample_lambda_every, self._validation is not None, generator
         )
+
+    def _train_split(self, seed):
+        if self._validation is None:
+            return super()._train_split(seed)
+        from ._nets import predefined_validation
+
+        return predefined_validation(*self._validation)
 
     def decision_function(self, X):
         """The network's logits (one column per class when multiclass).

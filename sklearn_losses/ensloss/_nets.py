@@ -5,13 +5,11 @@ does not import torch.
 """
 
 import torch
-from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochScoring, GradientNormClipping, LRScheduler
+from skorch.callbacks import Callback, EpochScoring, GradientNormClipping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
 
-from .._torch import batch_loader, mlp
 from ._kernels import CLIP, EXP_MARGIN_FLOOR, SHIFT, TAIL
 from ._losses import EXPONENTIAL_MAX_GRAD_NORM
 
@@ -33,23 +31,28 @@ class MarginLoss(nn.Module):
     """Margin loss of +-1 targets, summed over one-vs-rest columns, averaged over rows.
 
     With ``loss="ensloss"`` and in training mode, each call draws a new random
-    calibrated derivative ``g`` per column and returns ``sum(g * z) / B`` with ``g``
-    held constant, so the gradient with respect to the logits is ``g * y / B``.  The
-    value of that surrogate is meaningless; in evaluation mode (validation) the
-    criterion reports the logistic loss instead, for monitoring only.
+    calibrated derivative ``g`` per column (normals from ``generator``, the fit's
+    own) and returns ``sum(g * z) / B`` with ``g`` held constant, so the gradient
+    with respect to the logits is ``g * y / B``.  The value of that surrogate is
+    meaningless; in evaluation mode (validation) the criterion reports the
+    logistic loss instead, for monitoring and early stopping.
     """
 
-    def __init__(self, loss="ensloss", boxcox_lambda=0.0):
+    def __init__(self, loss="ensloss", boxcox_lambda=0.0, generator=None):
         super().__init__()
         self.loss = loss
         self.boxcox_lambda = boxcox_lambda
+        self.generator = generator
 
     def forward(self, logits, target):
         z = target * logits.reshape(target.shape)
         n_rows = z.shape[0]
         if self.loss == "ensloss" and self.training:
             with torch.no_grad():
-                g = derivatives_from_noise(z, torch.randn_like(z), self.boxcox_lambda)
+                noise = torch.randn(
+                    z.shape, generator=self.generator, dtype=z.dtype, device=z.device
+                )
+                g = derivatives_from_noise(z, noise, self.boxcox_lambda)
             return torch.sum(g * z) / n_rows
         if self.loss in ("logistic", "ensloss"):
             values = nn.functional.softplus(-z)
@@ -65,13 +68,15 @@ class MarginLoss(nn.Module):
 class ResampleBoxCoxLambda(Callback):
     """Draw the criterion's Box-Cox lambda from U(-1, 1) every ``every`` epochs."""
 
-    def __init__(self, every):
+    def __init__(self, every, generator=None):
         self.every = every
+        self.generator = generator
 
     def on_epoch_begin(self, net, **kwargs):
         epoch = len(net.history) - 1
         if epoch > 0 and epoch % self.every == 0:
-            net.criterion_.boxcox_lambda = float(torch.rand(1)) * 2.0 - 1.0
+            draw = torch.rand(1, generator=self.generator, device=self.generator.device)
+            net.criterion_.boxcox_lambda = float(draw) * 2.0 - 1.0
 
 
 def one_vs_rest_accuracy(net, X, y):
@@ -83,61 +88,20 @@ def one_vs_rest_accuracy(net, X, y):
     return float(torch.mean((logits.argmax(1) == y.argmax(1)).float()))
 
 
-def make_margin_net(
-    n_features,
-    n_outputs,
-    *,
-    loss,
-    hidden_layer_sizes,
-    batch_norm,
-    optimizer,
-    lr,
-    momentum,
-    weight_decay,
-    max_epochs,
-    batch_size,
-    lr_schedule,
-    boxcox_lambda,
-    resample_lambda_every,
-    validation,
-    device,
-    callbacks,
-):
-    """The skorch net of :class:`EnsLossMLPClassifier` (the paper's TabMLP and training)."""
-    callbacks = list(callbacks)
-    if lr_schedule == "cosine":
-        callbacks.append(LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=max_epochs))
+def margin_callbacks(loss, resample_lambda_every, validation, generator):
+    """The family's own callbacks: clipping for the exponential loss, lambda draws, accuracy."""
+    callbacks = []
     if loss == "exponential":
         callbacks.append(GradientNormClipping(EXPONENTIAL_MAX_GRAD_NORM))
     if resample_lambda_every is not None:
-        callbacks.append(ResampleBoxCoxLambda(resample_lambda_every))
-    train_split = None
-    if validation is not None:
-        train_split = predefined_split(Dataset(*validation))
+        callbacks.append(ResampleBoxCoxLambda(resample_lambda_every, generator))
+    if validation:
         callbacks.append(
             EpochScoring(one_vs_rest_accuracy, lower_is_better=False, name="valid_acc")
         )
-    if optimizer == "sgd":
-        optimizer_options = {"optimizer": torch.optim.SGD, "optimizer__momentum": momentum}
-    else:
-        optimizer_options = {"optimizer": torch.optim.Adam}
-    return NeuralNet(
-        mlp(n_features, tuple(hidden_layer_sizes), "relu", n_outputs, batch_norm=batch_norm),
-        criterion=MarginLoss,
-        criterion__loss=loss,
-        criterion__boxcox_lambda=float(boxcox_lambda),
-        lr=lr,
-        optimizer__weight_decay=weight_decay,
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        iterator_train=batch_loader,
-        iterator_train__shuffle=True,
-        # batch norm cannot normalise a batch of one row
-        iterator_train__drop_last=batch_norm,
-        iterator_valid=batch_loader,
-        train_split=train_split,
-        callbacks=callbacks,
-        verbose=0,
-        device=device,
-        **optimizer_options,
-    )
+    return callbacks
+
+
+def predefined_validation(X_val, Y_val):
+    """skorch's ``train_split`` that validates on the given data."""
+    return predefined_split(Dataset(X_val, Y_val))

@@ -7,12 +7,11 @@ import torch.
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping
-from skorch.dataset import ValidSplit
+from skorch.callbacks import Callback
 from skorch.utils import to_tensor
 from torch import nn
 
-from .._torch import batch_loader, mlp
+from .._torch import mlp
 from ._estimators import (
     Backend,
     conditional_cs_divergence_from_samples,
@@ -58,17 +57,27 @@ class BottleneckNetwork(nn.Module):
     (the paper's stochastic encoder; the authors' code trains without noise).
     """
 
-    def __init__(self, n_features, n_outputs, hidden_layer_sizes, decoder_layer_sizes, noise_std):
+    def __init__(
+        self,
+        n_features,
+        n_outputs,
+        hidden_layer_sizes,
+        decoder_layer_sizes,
+        noise_std,
+        generator=None,
+    ):
         super().__init__()
         width = hidden_layer_sizes[-1]
         self.encoder = mlp(n_features, hidden_layer_sizes, "relu", width)
         self.decoder = mlp(width, decoder_layer_sizes, "relu", n_outputs)
         self.noise_std = noise_std
+        self.generator = generator  # the fit's own, for the noise
 
     def forward(self, X):
         t = self.encoder(X)
         if self.training and self.noise_std > 0:
-            t = t + self.noise_std * torch.randn_like(t)
+            noise = torch.randn(t.shape, generator=self.generator, dtype=t.dtype, device=t.device)
+            t = t + self.noise_std * noise
         return self.decoder(t), t
 
 
@@ -140,51 +149,3 @@ class InformationPlane(Callback):
         batches = [b for b in net.history[-1]["batches"] if "prediction" in b]
         for key in ("prediction", "mutual_information"):
             net.history.record(key, float(np.mean([b[key] for b in batches])))
-
-
-def make_csib_net(
-    n_features,
-    n_outputs,
-    *,
-    hidden_layer_sizes,
-    decoder_layer_sizes,
-    noise_std,
-    lr,
-    max_epochs,
-    batch_size,
-    early_stopping,
-    validation_fraction,
-    n_iter_no_change,
-    seed,
-    device,
-    callbacks,
-    **loss_options,
-):
-    """The skorch net of :class:`CSIBRegressor` (Adam, drop_last batches)."""
-    callbacks = [InformationPlane(), *callbacks]
-    train_split = None
-    if early_stopping:
-        train_split = ValidSplit(validation_fraction, random_state=seed)
-        callbacks.append(
-            EarlyStopping(patience=n_iter_no_change, load_best=True, sink=lambda *_: None)
-        )
-    return CSIBNet(
-        BottleneckNetwork(
-            n_features, n_outputs, tuple(hidden_layer_sizes), tuple(decoder_layer_sizes), noise_std
-        ),
-        criterion=nn.MSELoss,  # unused: get_loss computes the objective
-        optimizer=torch.optim.Adam,
-        lr=lr,
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        iterator_train=batch_loader,
-        iterator_train__shuffle=True,
-        # Gram matrices of a single row carry no information
-        iterator_train__drop_last=True,
-        iterator_valid=batch_loader,
-        train_split=train_split,
-        callbacks=callbacks,
-        verbose=0,
-        device=device,
-        **loss_options,
-    )

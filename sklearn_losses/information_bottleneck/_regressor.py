@@ -1,15 +1,22 @@
 """Regression network trained on the Cauchy-Schwarz information bottleneck (skorch)."""
 
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._torch import SkorchEstimatorMixin, seed_from
+from .._torch import NET_PARAMETERS, SkorchEstimatorMixin, check_layer_sizes
 
 __all__ = ["CSIBRegressor"]
 
@@ -17,7 +24,13 @@ _WIDTH = [Interval(Real, 0, None, closed="neither"), StrOptions({"median"})]
 LARGE_BATCH = 2048
 
 
-class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, BaseEstimator):
+class CSIBRegressor(
+    SkorchEstimatorMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    RegressorMixin,
+    BaseEstimator,
+):
     """Neural regression with the Cauchy-Schwarz divergence information bottleneck.
 
     Yu et al. (ICLR 2024): an encoder maps ``x`` to a representation ``t`` and a
@@ -50,13 +63,18 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         Encoder hidden widths (ReLU); ``t`` is a linear map of the last, of that width.
     decoder_layer_sizes : tuple of int, default=(128,)
         Decoder hidden widths (ReLU).
-    sigma_x, sigma_y, sigma_t : float or "median", default=1.0
-        Gaussian kernel widths on standardized ``x``, standardized ``y`` (and the
-        predictions) and ``t``.  ``"median"``: the median distance between the rows of
-        each batch.  1.0 everywhere is the authors' setting.  ``sigma_x`` sets how far
-        the conditionals are smoothed over neighbouring inputs: a wide kernel (such
-        as the median rule with many features) biases the fit towards a smoothed
-        regression.
+    sigma_x : float or "median", default=0.5
+        Gaussian kernel width on standardized ``x``: how far the conditionals are
+        smoothed over neighbouring inputs.  A wide kernel (such as the median rule
+        with many features) biases the fit towards a smoothed regression.
+        ``"median"``: the median distance between the rows of each batch (likewise
+        for the other widths).  The authors use 1.0 for all three widths.
+    sigma_y : float or "median", default=2.0
+        Gaussian kernel width on standardized ``y`` and the predictions.  Narrower
+        is more robust to outlying targets (correntropy-like), wider is closer to
+        the mean squared error.
+    sigma_t : float or "median", default=1.0
+        Gaussian kernel width on ``t``.
     normalize_mi : bool, default=True
         Train on ``I(x; t) / sqrt(I(x; x) I(t; t))`` (the authors' code) rather than
         on ``I(x; t)``.
@@ -68,26 +86,37 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         the nonnegative kernel-embedding form, the paper's Proposition 1, or the
         authors' code.  The last two can go negative, and training exploits it on
         some data; they are there for comparison.
-    lr : float, default=1e-4
-        Adam learning rate.
-    max_epochs : int, default=200
-        Epochs.
+    solver : {"adam", "sgd"}, default="adam"
+        The optimiser (SGD uses ``momentum``).
+    learning_rate : {"constant", "cosine"}, default="constant"
+        Step-size schedule over epochs.
+    learning_rate_init : float, default=1e-3
+        Initial step size (the authors' code: 1e-4).
+    momentum : float in [0, 1), default=0.9
+        SGD momentum.
+    weight_decay : float, default=0.0
+        L2 weight decay.
     batch_size : int, default=128
         Rows per batch, at least 2 (an incomplete last batch of an epoch is dropped).
-    early_stopping : bool, default=False
+    max_iter : int, default=200
+        Maximum number of epochs.
+    early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data and stop when the validation
-        objective has not improved for ``n_iter_no_change`` epochs, keeping the best
-        epoch's weights.
-    validation_fraction : float, default=0.1
+        objective has not improved by ``tol`` for ``n_iter_no_change`` epochs,
+        keeping the best epoch's weights.  The paper trains without it.
+    validation_fraction : float in (0, 1), default=0.1
         Held-out fraction for early stopping.
     n_iter_no_change : int, default=10
-        Patience of early stopping.
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest decrease of the validation objective that counts as an improvement.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
     verbose : int, default=0
         Show a progress bar per epoch when positive.
     random_state : int, RandomState instance or None, default=None
-        Seeds weights, batches and noise; a fixed seed gives identical results on a CPU.
+        Seeds weights, batches, the validation split and noise (through generators
+        local to the fit); a fixed seed gives identical results on a CPU, in any thread.
 
     Attributes
     ----------
@@ -109,7 +138,7 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
     >>> from sklearn.datasets import make_friedman1
     >>> from sklearn_losses.information_bottleneck import CSIBRegressor
     >>> X, y = make_friedman1(1000, noise=0.5, random_state=0)
-    >>> reg = CSIBRegressor(lr=1e-3, max_epochs=30, random_state=0).fit(X[:800], y[:800])
+    >>> reg = CSIBRegressor(max_iter=30, random_state=0).fit(X[:800], y[:800])
     >>> bool(reg.score(X[800:], y[800:]) > 0.8)
     True
     >>> reg.transform(X[:3]).shape
@@ -117,6 +146,7 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
     """
 
     _parameter_constraints = {
+        **NET_PARAMETERS,
         "beta": [Interval(Real, 0, None, closed="left")],
         "loss": [StrOptions({"cs_divergence", "mse"})],
         "hidden_layer_sizes": [tuple, list],
@@ -127,16 +157,9 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         "normalize_mi": ["boolean"],
         "noise_std": [Interval(Real, 0, None, closed="left")],
         "estimator": [StrOptions({"embedding", "paper", "code"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
     }
+    _drop_last = True  # Gram matrices of a single row carry no information
 
     def __init__(
         self,
@@ -145,18 +168,23 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         loss="cs_divergence",
         hidden_layer_sizes=(128, 128, 128),
         decoder_layer_sizes=(128,),
-        sigma_x=1.0,
-        sigma_y=1.0,
+        sigma_x=0.5,
+        sigma_y=2.0,
         sigma_t=1.0,
         normalize_mi=True,
         noise_std=0.0,
         estimator="embedding",
-        lr=1e-4,
-        max_epochs=200,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        momentum=0.9,
+        weight_decay=0.0,
         batch_size=128,
-        early_stopping=False,
+        max_iter=200,
+        early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        tol=1e-4,
         device="auto",
         verbose=0,
         random_state=None,
@@ -171,12 +199,17 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         self.normalize_mi = normalize_mi
         self.noise_std = noise_std
         self.estimator = estimator
-        self.lr = lr
-        self.max_epochs = max_epochs
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.weight_decay = weight_decay
         self.batch_size = batch_size
+        self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
@@ -197,8 +230,8 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         self : object
             The fitted estimator.
         """
-        if len(self.hidden_layer_sizes) == 0:
-            raise ValueError("hidden_layer_sizes must name at least one encoder layer.")
+        check_layer_sizes(self.hidden_layer_sizes, allow_empty=False)
+        check_layer_sizes(self.decoder_layer_sizes, "decoder_layer_sizes")
         if self.batch_size > LARGE_BATCH:
             warnings.warn(
                 f"batch_size={self.batch_size}: the CS-IB loss builds batch_size^2 Gram "
@@ -215,38 +248,47 @@ class CSIBRegressor(SkorchEstimatorMixin, TransformerMixin, RegressorMixin, Base
         Xs = self._x_scaler.transform(X).astype(np.float32)
         Ys = self._y_scaler.transform(Y).astype(np.float32)
         self._fit_net(Xs, Ys)
+        self._n_features_out = self._hidden_layer_sizes[-1]  # width of t, for feature names
         history = self.net_.history
         self.information_plane_ = {
             key: np.asarray(history[:, key]) for key in ("mutual_information", "prediction")
         }
         return self
 
-    def _make_net(self, X, Y, device):
-        from ._nets import make_csib_net
+    def _module_factory(self, X, Y, generator):
+        from ._nets import BottleneckNetwork
 
-        return make_csib_net(
-            X.shape[1],
-            Y.shape[1],
-            hidden_layer_sizes=self.hidden_layer_sizes,
-            decoder_layer_sizes=self.decoder_layer_sizes,
-            noise_std=self.noise_std,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=min(self.batch_size, X.shape[0]),
-            early_stopping=self.early_stopping,
-            validation_fraction=self.validation_fraction,
-            n_iter_no_change=self.n_iter_no_change,
-            seed=seed_from(self.random_state),
-            device=device,
-            callbacks=self._callbacks(),
-            beta=self.beta,
-            loss=self.loss,
-            sigma_x=self.sigma_x,
-            sigma_y=self.sigma_y,
-            sigma_t=self.sigma_t,
-            normalize_mi=self.normalize_mi,
-            estimator=self.estimator,
+        encoder = self._hidden_layer_sizes
+        decoder = check_layer_sizes(self.decoder_layer_sizes, "decoder_layer_sizes")
+        return partial(
+            BottleneckNetwork, X.shape[1], Y.shape[1], encoder, decoder, self.noise_std, generator
         )
+
+    def _criterion(self, generator):
+        from torch.nn import MSELoss
+
+        return MSELoss()  # unused: the net's get_loss computes the objective
+
+    def _net_class(self):
+        from ._nets import CSIBNet
+
+        return CSIBNet
+
+    def _net_options(self):
+        return {
+            "beta": self.beta,
+            "loss": self.loss,
+            "sigma_x": self.sigma_x,
+            "sigma_y": self.sigma_y,
+            "sigma_t": self.sigma_t,
+            "normalize_mi": self.normalize_mi,
+            "estimator": self.estimator,
+        }
+
+    def _extra_callbacks(self, generator):
+        from ._nets import InformationPlane
+
+        return [InformationPlane()]
 
     def _standardized(self, X):
         check_is_fitted(self)

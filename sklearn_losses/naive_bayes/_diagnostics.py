@@ -1,13 +1,24 @@
 """The checks of the paper's "mild assumptions" on a data set."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ._shared_variance import SharedVarianceGaussianNB
 
 __all__ = ["nb_assumption_diagnostics"]
 
 
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "var_smoothing": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def nb_assumption_diagnostics(X, y, *, var_smoothing=1e-9):
     """Pooled variances and per-dimension log-likelihood gaps of the naive Bayes model.
 
@@ -20,12 +31,12 @@ def nb_assumption_diagnostics(X, y, *, var_smoothing=1e-9):
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Data, already scaled as it will be for the classifiers.
     y : array-like of shape (n_samples,)
         Class labels.
     var_smoothing : float, default=1e-9
-        Absolute smoothing of the pooled variance.
+        Absolute smoothing of the pooled variance (finite, non-negative).
 
     Returns
     -------
@@ -44,8 +55,7 @@ def nb_assumption_diagnostics(X, y, *, var_smoothing=1e-9):
     True
     """
     model = SharedVarianceGaussianNB(var_smoothing=var_smoothing).fit(X, y)
-    X = np.asarray(X, dtype=np.float64)
-    codes = np.searchsorted(model.classes_, np.asarray(y))
+    codes = np.searchsorted(model.classes_, np.ravel(y))
     n_classes, n_features = model.theta_.shape
     # log p(x|k) up to a term shared by all classes (the variance is shared), so
     # differences between classes are exact.

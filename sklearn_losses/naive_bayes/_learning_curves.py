@@ -1,6 +1,7 @@
 """Learning curves of several classifiers on shared, class-covering training subsets."""
 
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -9,7 +10,8 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_X_y
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
+from sklearn.utils.validation import check_X_y
 
 from ._rates import fit_rate_scale, theoretical_rate
 
@@ -137,6 +139,24 @@ class LearningCurveComparison:
         return ax
 
 
+@validate_params(
+    {
+        "estimators": [dict],
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "X_test": ["array-like", None],
+        "y_test": ["array-like", None],
+        "train_sizes": ["array-like"],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "sampling": [StrOptions({"stratified", "uniform"})],
+        "scaler": [StrOptions(set(_SCALERS)), HasMethods(["fit", "transform"]), None],
+        "scoring": [StrOptions({"error", "log_loss"})],
+        "stop_tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=False,  # the estimators' own parameters are validated
+)
 def compare_learning_curves(
     estimators,
     X,
@@ -207,28 +227,26 @@ def compare_learning_curves(
     >>> res.scores.shape
     (2, 3, 3)
     """
-    if not isinstance(estimators, dict) or not estimators:
+    if not estimators:
         raise ValueError("estimators must be a non-empty dict of name -> estimator.")
     X, y = check_X_y(X, y)
     rng = check_random_state(random_state)
+    if (X_test is None) != (y_test is None):
+        raise ValueError("X_test and y_test must be given together (X_test or y_test is None).")
     if X_test is None:
         X, X_test, y, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=rng)
-    elif y_test is None:
-        raise ValueError("X_test is given without y_test.")
-    X_test = check_array(X_test)
+    X_test, y_test = check_X_y(X_test, y_test)
+    if X_test.shape[1] != X.shape[1]:
+        raise ValueError(f"X_test has {X_test.shape[1]} features; X has {X.shape[1]}.")
     classes = np.unique(y)
-    sizes = np.asarray(sorted(set(int(s) for s in train_sizes)))
+    sizes = np.asarray(sorted(set(int(s) for s in np.ravel(train_sizes))))
     if sizes.size == 0 or sizes[0] < len(classes) or sizes[-1] > len(y):
         raise ValueError(
             f"train_sizes must lie in [{len(classes)}, {len(y)}] (at least one sample per "
             f"class, at most the pool); got {sizes.min() if sizes.size else None} to "
             f"{sizes.max() if sizes.size else None}."
         )
-    if sampling not in ("stratified", "uniform"):
-        raise ValueError(f"sampling must be 'stratified' or 'uniform', got {sampling!r}.")
-    if scoring not in ("error", "log_loss"):
-        raise ValueError(f"scoring must be 'error' or 'log_loss', got {scoring!r}.")
-    scaler = _check_scaler(scaler)
+    scaler = _SCALERS[scaler]() if isinstance(scaler, str) else scaler
     names = list(estimators)
     seeds = rng.randint(np.iinfo(np.int32).max, size=(len(sizes), n_repeats))
     scores = np.full((len(names), len(sizes), n_repeats), np.nan)
@@ -271,18 +289,6 @@ def compare_learning_curves(
             n for n in active if np.mean(scores[names.index(n), s]) > asymptotes[n] + stop_tol
         ]
     return LearningCurveComparison(sizes, names, scores, scoring, X.shape[1], asymptotes)
-
-
-def _check_scaler(scaler):
-    if scaler is None:
-        return None
-    if isinstance(scaler, str):
-        if scaler not in _SCALERS:
-            raise ValueError(f"scaler must be one of {sorted(_SCALERS)}, None or a transformer.")
-        return _SCALERS[scaler]()
-    if not hasattr(scaler, "fit_transform"):
-        raise ValueError("scaler must be a string, None or a transformer with fit_transform.")
-    return scaler
 
 
 def draw_subset(y, size, classes, sampling, rng):

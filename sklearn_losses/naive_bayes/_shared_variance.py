@@ -123,6 +123,7 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         if hasattr(self, "classes_"):
@@ -150,6 +151,7 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
         self : object
             The updated estimator.
         """
+        check_sparse_structure(X)
         first_call = not hasattr(self, "classes_")
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=first_call
@@ -160,18 +162,26 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
     def _accumulate(self, X, y, classes, sample_weight):
         """Merge the statistics of a validated batch into the fit."""
         first_call = _check_partial_fit_first_call(self, classes)
-        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        n_classes = len(self.classes_)
-        if first_call and n_classes < 2:
-            raise ValueError(
-                f"SharedVarianceGaussianNB needs at least 2 classes; got 1 class: {self.classes_}."
+        try:
+            weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-        unseen = np.setdiff1d(np.unique(y), self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"The labels {unseen.tolist()} are not among the classes given to the first "
-                f"call of partial_fit ({self.classes_.tolist()})."
-            )
+            n_classes = len(self.classes_)
+            if first_call and n_classes < 2:
+                raise ValueError(
+                    "SharedVarianceGaussianNB needs at least 2 classes; got 1 class: "
+                    f"{self.classes_}."
+                )
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"The labels {unseen.tolist()} are not among the classes given to the first "
+                    f"call of partial_fit ({self.classes_.tolist()})."
+                )
+        except ValueError:
+            if first_call:
+                del self.classes_  # nothing was fitted: the next call is a first call again
+            raise
         if first_call:
             n_features = X.shape[1]
             self.class_count_ = np.zeros(n_classes)
@@ -257,6 +267,7 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
             Joint log-likelihood of each class, without the terms common to all.
         """
         check_is_fitted(self)
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         scores = X @ self._joint_coef.T
         return np.asarray(scores) + self._joint_intercept
@@ -292,6 +303,23 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
         """
         return softmax(self.predict_joint_log_proba(X))
 
+    def decision_function(self, X):
+        """Linear decision function: ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Log-odds of class 1 against class 0 (binary), or the joint
+            log-likelihood of each class.
+        """
+        check_sparse_structure(X)
+        return super().decision_function(X)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -307,3 +335,46 @@ def _weighted_mean_m2(X, w):
     X = np.asarray(X, dtype=np.float64)
     mean = w @ X / count
     return mean, w @ (X - mean) ** 2
+
+
+def check_sparse_structure(X, name="X"):
+    """Raise ValueError when a CSR, CSC or COO matrix ``X`` has out-of-range indices.
+
+    scipy does not check the index arrays of a matrix built from raw arrays (or
+    modified in place), and its compiled routines read and write out of bounds on
+    such a matrix.  Called on the raw input, before any conversion.
+    """
+    if not sparse.issparse(X) or X.format not in ("csr", "csc", "coo"):
+        return
+    problem = _structure_problem(X)
+    if problem is not None:
+        raise ValueError(f"{name} is a malformed {X.format.upper()} sparse matrix: {problem}.")
+
+
+def _structure_problem(X):
+    n_rows, n_cols = X.shape
+    if X.format == "coo":
+        row, col = np.asarray(X.row), np.asarray(X.col)
+        if not row.shape == col.shape == np.shape(X.data):
+            return "row, col and data differ in length"
+        if row.size and (row.min() < 0 or row.max() >= n_rows):
+            return f"a row index lies outside [0, {n_rows})"
+        if col.size and (col.min() < 0 or col.max() >= n_cols):
+            return f"a column index lies outside [0, {n_cols})"
+        return None
+    n_major, n_minor = (n_rows, n_cols) if X.format == "csr" else (n_cols, n_rows)
+    major, minor = ("row", "column") if X.format == "csr" else ("column", "row")
+    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
+    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
+        return f"indptr has {indptr.size} entries; expected {n_major + 1} (one per {major}, plus 1)"
+    if indices.ndim != 1 or indices.shape != np.shape(X.data):
+        return "indices and data differ in length"
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] > indices.shape[0]:
+        return (
+            "indptr must start at 0, be non-decreasing and end at most at the number of "
+            f"stored values ({indices.shape[0]})"
+        )
+    used = indices[: indptr[-1]]
+    if used.size and (used.min() < 0 or used.max() >= n_minor):
+        return f"a {minor} index lies outside [0, {n_minor})"
+    return None

@@ -8,6 +8,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._kernels import LINKS, class_probabilities
 
+# |predictor| beyond which every link's F is exactly 0 or 1 in float64
+_PREDICTOR_LIMIT = 1e300
+
 
 class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
     """Base of the ordinal classifiers ``P(y <= k | x) = F(intercept_[k] + x @ coef_[:, k])``.
@@ -23,10 +26,14 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------------------
     def _validate_training_data(self, X, y, sample_weight):
+        target_order = ordered_categories(y)  # read before validate_data drops the dtype
         X, y = validate_data(self, X, y, dtype=np.float64, order="C")
         check_classification_targets(y)
         weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        self.classes_, codes = encode_ordinal(y, self.categories)
+        # an exact power-of-two rescaling (max in [0.5, 1)): the normalised loss is unchanged,
+        # but weights near the float64 limits (1e-320, 1e300) neither underflow nor overflow
+        weight = np.ldexp(weight, -np.frexp(weight.max())[1])
+        self.classes_, codes = encode_ordinal(y, self.categories, target_order)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"Ordinal regression needs at least 2 classes; y has 1 class: {self.classes_}."
@@ -34,13 +41,23 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         return X, codes, weight
 
     def _standardize(self, X, weight):
-        """Weighted centring and scaling (ddof=0); constant columns keep scale 1."""
+        """Weighted centring and scaling (ddof=0); constant columns keep scale 1.
+
+        Each column is first divided by its largest absolute value, so that features of
+        any finite magnitude (up to 1e308) are standardized without overflow.
+        """
         if not getattr(self, "standardize", True):
             return X, np.zeros(X.shape[1]), np.ones(X.shape[1])
-        mean = weight @ X / weight.sum()
-        scale = np.sqrt(weight @ (X - mean) ** 2 / weight.sum())
-        scale[scale < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
-        return np.ascontiguousarray((X - mean) / scale), mean, scale
+        size = np.abs(X).max(axis=0) if X.shape[0] else np.ones(X.shape[1])
+        size[size == 0] = 1.0
+        centred = X / size  # entries in [-1, 1]
+        unit_mean = weight @ centred / weight.sum()
+        centred -= unit_mean
+        spread = np.sqrt(weight @ centred**2 / weight.sum())
+        constant = spread < 1e-12 * np.maximum(1.0, np.abs(unit_mean))
+        centred /= np.where(constant, 1.0 / size, spread)
+        scale = np.where(constant, 1.0, spread * size)
+        return np.ascontiguousarray(centred), unit_mean * size, scale
 
     def _set_original_scale(self, intercepts, slopes, mean, scale):
         self.coef_ = slopes / scale[:, None]
@@ -147,7 +164,18 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
 
 
 def probabilities_from_predictors(eta, link, crossing="sort"):
-    """Class probabilities from linear predictors, repairing crossed rows per ``crossing``."""
+    """Class probabilities from linear predictors, repairing crossed rows per ``crossing``.
+
+    Infinite predictors (features far outside the training scale) are the limits of
+    the cumulative probabilities 0 and 1 and are clipped to a finite value at which
+    ``F`` is exactly 0 or 1; NaN predictors (an overflow ``inf - inf``) raise.
+    """
+    if np.isnan(eta).any():
+        raise ValueError(
+            "The linear predictors hold NaN: X @ coef_ overflows for these samples; they "
+            "lie far outside the scale of the training data."
+        )
+    eta = np.clip(eta, -_PREDICTOR_LIMIT, _PREDICTOR_LIMIT)
     crossed = np.any(np.diff(eta, axis=1) < 0, axis=1)
     if crossed.any():
         if crossing == "raise":
@@ -157,30 +185,70 @@ def probabilities_from_predictors(eta, link, crossing="sort"):
             )
         if crossing == "sort":  # monotone rearrangement of the predictors
             eta = np.sort(eta, axis=1)
-    proba = class_probabilities(
-        np.ascontiguousarray(eta, dtype=np.float64),
-        LINKS[link],
-        np.empty((eta.shape[0], eta.shape[1] + 1)),
-    )
+    proba = class_probabilities(np.ascontiguousarray(eta, dtype=np.float64), LINKS[link])
     if crossed.any() and crossing == "clip":
         # the kernel already gives max(F(eta_k) - F(eta_{k-1}), 0) per class
         proba[crossed] /= proba[crossed].sum(axis=1, keepdims=True)
     return proba
 
 
-def encode_ordinal(y, categories=None):
-    """Classes in their order and the integer code of each label."""
+def ordered_categories(y):
+    """The categories, lowest first, of a pandas ordered Categorical ``y``; else None.
+
+    Duck-typed (a ``pd.Categorical`` or a Series of ``CategoricalDtype``), so pandas is
+    not imported.  An unordered Categorical gives None: its labels carry no order.
+    """
+    dtype = getattr(y, "dtype", None)
+    if getattr(dtype, "name", None) == "category" and getattr(dtype, "ordered", False):
+        return np.asarray(dtype.categories)
+    return None
+
+
+def _lookup_codes(y, classes, source):
+    lookup = {label: code for code, label in enumerate(classes.tolist())}
+    try:
+        return np.array([lookup[label] for label in np.asarray(y).tolist()], dtype=np.int64)
+    except KeyError as exc:
+        raise ValueError(f"y has the label {exc.args[0]!r}, which is not in {source}.") from None
+
+
+def encode_ordinal(y, categories=None, target_order=None):
+    """Classes in their order and the integer code of each label.
+
+    The order comes from ``categories`` (the ordered labels, lowest first), from
+    ``target_order`` (the categories of an ordered pandas Categorical target; those
+    absent from ``y`` are dropped, as absent numeric labels are), or from sorting
+    numeric or boolean labels.  Other labels have no known order: ``ValueError``.
+    """
+    y = np.asarray(y)
+    if categories is None and target_order is not None:
+        present = set(y.tolist())
+        classes = np.asarray([c for c in target_order.tolist() if c in present])
+        return classes, _lookup_codes(y, classes, "the categories of the ordered Categorical y")
     if categories is None:
+        if y.dtype.kind not in "biuf":
+            labels = np.unique(y)
+            shown = ", ".join(repr(label) for label in labels[:5].tolist())
+            raise ValueError(
+                f"y holds non-numeric labels ({shown}{', ...' if len(labels) > 5 else ''}) "
+                "whose order is unknown, and an ordinal classifier needs it. Pass "
+                "categories=[...] with the labels lowest first, or y as an ordered pandas "
+                "Categorical, e.g. pd.Categorical(y, categories=[...], ordered=True)."
+            )
         classes = np.unique(y)
         return classes, np.searchsorted(classes, y).astype(np.int64)
     classes = np.asarray(categories)
     if classes.ndim != 1 or len(set(classes.tolist())) != len(classes):
         raise ValueError("categories must be a 1-D list of distinct labels, in their order.")
-    lookup = {label: code for code, label in enumerate(classes.tolist())}
-    try:
-        codes = np.array([lookup[label] for label in np.asarray(y).tolist()], dtype=np.int64)
-    except KeyError as exc:
-        raise ValueError(f"y has the label {exc.args[0]!r}, which is not in categories.") from None
+    if target_order is not None:
+        ranks = {label: rank for rank, label in enumerate(target_order.tolist())}
+        in_target = [ranks[c] for c in classes.tolist() if c in ranks]
+        if any(later < earlier for earlier, later in zip(in_target, in_target[1:])):
+            raise ValueError(
+                "categories and the order of the ordered Categorical y disagree; give the "
+                "order once."
+            )
+    codes = _lookup_codes(y, classes, "categories")
     missing = sorted(set(range(len(classes))) - set(codes.tolist()))
     if missing:
         raise ValueError(

@@ -6,9 +6,17 @@ the negative log-likelihood and its derivative with respect to ``E``, in which
 only the two columns bracketing each row's class are non-zero.  A row whose
 bracketing predictors cross (a class probability <= 0) gives an infinite loss,
 which the solvers' line searches reject: training predictors stay ordered.
+
+The jitted kernels (``_nll_and_gradient``, ``_class_probabilities``) index
+without bounds checks and read every input as finite; they are called only
+through the Python functions :func:`nll_and_gradient` and
+:func:`class_probabilities`, which check shapes, dtypes, the range of the class
+codes and the link, and that every number is finite, and raise a
+``ValueError`` otherwise.
 """
 
 import math
+from numbers import Integral
 
 import numpy as np
 
@@ -36,8 +44,8 @@ def _cdf_sf_pdf(link, x):
             _INV_SQRT_2PI * math.exp(-0.5 * x * x),
         )
     ex = math.exp(x)
-    sf = math.exp(-ex)
-    return -math.expm1(-ex), sf, ex * sf
+    # the density exp(x - e^x), not e^x * exp(-e^x), which is inf * 0 = NaN for x > 709
+    return -math.expm1(-ex), math.exp(-ex), math.exp(x - ex)
 
 
 @njit
@@ -61,16 +69,8 @@ def _bracket(link, lower, upper, has_lower, has_upper):
 
 
 @njit
-def nll_and_gradient(E, codes, weight, link, G, barrier=0.0, check_order=False):
-    """Weighted negative log-likelihood of the rows, and d(loss)/dE written into ``G``.
-
-    ``codes`` are classes 0..K-1; ``E`` has K-1 columns.  The loss is
-    ``sum_i w_i * -log p_i`` (not normalised).  Returns ``inf`` as soon as a
-    row's own class has probability <= 0 or, with ``check_order``, as soon as
-    any of its predictors cross; G is then undefined.  ``barrier > 0`` adds
-    ``-barrier * sum log(E[i, k] - E[i, k-1])`` over the training rows, an
-    interior-point term for solutions on the boundary of the ordered set.
-    """
+def _nll_and_gradient(E, codes, weight, link, G, barrier, check_order):
+    """Kernel of :func:`nll_and_gradient`, which checks its inputs."""
     n, m = E.shape
     total = 0.0
     for i in range(n):
@@ -108,8 +108,8 @@ def nll_and_gradient(E, codes, weight, link, G, barrier=0.0, check_order=False):
 
 
 @njit
-def class_probabilities(E, link, out):
-    """Class probabilities from ordered predictors ``E`` (n, K-1) into ``out`` (n, K)."""
+def _class_probabilities(E, link, out):
+    """Kernel of :func:`class_probabilities`, which checks its inputs."""
     n, m = E.shape
     for i in range(n):
         for k in range(m + 1):
@@ -117,3 +117,86 @@ def class_probabilities(E, link, out):
             upper = E[i, k] if k < m else 0.0
             out[i, k] = _bracket(link, lower, upper, k > 0, k < m)[0]
     return out
+
+
+# -- the checked boundary in front of the kernels --------------------------------------------
+def _check_predictors(E):
+    E = np.ascontiguousarray(E, dtype=np.float64)
+    if E.ndim != 2 or E.shape[1] < 1:
+        raise ValueError(
+            f"The linear predictors must be a 2-D array with at least one column (one per "
+            f"threshold); got shape {E.shape}."
+        )
+    if not np.all(np.isfinite(E)):
+        raise ValueError(
+            "The linear predictors hold NaN or inf: the features or coefficients overflow; "
+            "scale the features."
+        )
+    return E
+
+
+def _check_link(link):
+    if isinstance(link, (bool, np.bool_)) or not isinstance(link, Integral):
+        raise ValueError(f"link must be one of the integer codes {sorted(LINKS.values())}.")
+    if int(link) not in LINKS.values():
+        raise ValueError(f"link must be one of {sorted(LINKS.values())}; got {link}.")
+    return int(link)
+
+
+def _check_output(out, shape, name):
+    if not (
+        isinstance(out, np.ndarray)
+        and out.dtype == np.float64
+        and out.shape == shape
+        and out.flags.writeable
+    ):
+        raise ValueError(f"{name} must be a writeable float64 array of shape {shape}.")
+    return out
+
+
+def nll_and_gradient(E, codes, weight, link, G, barrier=0.0, check_order=False):
+    """Weighted negative log-likelihood of the rows, and d(loss)/dE written into ``G``.
+
+    ``E`` (n, K-1) are the linear predictors, ``codes`` (n,) the classes 0..K-1,
+    ``weight`` (n,) non-negative row weights, ``link`` a value of :data:`LINKS`.
+    The loss is ``sum_i w_i * -log p_i`` (not normalised).  Returns ``inf`` when
+    a row's own class has probability <= 0 or, with ``check_order``, when any
+    of its predictors cross; G is then undefined.  ``barrier > 0`` adds
+    ``-barrier * sum log(E[i, k] - E[i, k-1])`` over the training rows.
+
+    Raises ``ValueError`` on a non-finite predictor or weight, a code outside
+    0..K-1, mismatched lengths, or a ``G`` that is not a writeable float64 array
+    of E's shape: the compiled kernel does not check them.
+    """
+    E = _check_predictors(E)
+    n, m = E.shape
+    codes = np.asarray(codes)
+    if codes.ndim != 1 or codes.shape[0] != n or codes.dtype.kind not in "iu":
+        raise ValueError(f"codes must be a 1-D integer array of length {n}.")
+    codes = codes.astype(np.int64, copy=False)
+    if n and (codes.min() < 0 or codes.max() > m):
+        raise ValueError(f"codes must lie in 0..{m} (one class more than E has columns).")
+    weight = np.asarray(weight, dtype=np.float64)
+    if weight.shape != (n,):
+        raise ValueError(f"weight must be a 1-D array of length {n}.")
+    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+        raise ValueError("weight must be finite and non-negative.")
+    link = _check_link(link)
+    _check_output(G, E.shape, "G")
+    barrier = float(barrier)
+    if not (np.isfinite(barrier) and barrier >= 0):
+        raise ValueError(f"barrier must be finite and >= 0; got {barrier}.")
+    return float(_nll_and_gradient(E, codes, weight, link, G, barrier, bool(check_order)))
+
+
+def class_probabilities(E, link, out=None):
+    """Class probabilities (n, K) from ordered predictors ``E`` (n, K-1), into ``out``.
+
+    Raises ``ValueError`` on a non-finite predictor, an unknown link or an
+    ``out`` of the wrong shape or dtype.
+    """
+    E = _check_predictors(E)
+    link = _check_link(link)
+    shape = (E.shape[0], E.shape[1] + 1)
+    out = np.empty(shape) if out is None else _check_output(out, shape, "out")
+    return _class_probabilities(E, link, out)

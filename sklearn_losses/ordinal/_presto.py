@@ -1,13 +1,12 @@
 """PRESTO: one slope vector per threshold, L1-shrunk towards proportional odds."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..utils._convergence import warn_not_converged
 from ._base import CumulativeLinkClassifier
 from ._kernels import LINKS
 from ._solver import (
@@ -60,12 +59,17 @@ class PRESTOClassifier(CumulativeLinkClassifier):
     link : {"logit", "probit", "cloglog"}, default="logit"
         The cumulative distribution function ``F``.
     categories : array-like, default=None
-        The classes in their order; None sorts the labels.
+        The ordered class labels, lowest first (e.g. ``["low", "mid", "high"]``).
+        None takes the order of an ordered pandas Categorical ``y``, or sorts
+        numeric (and boolean) labels; other labels without an order raise a
+        ``ValueError``.
     tol : float, default=1e-6
         Stop when the largest violation of the optimality (KKT) conditions, on
         the gradient scale of the mean log-likelihood, is below ``tol``.
     max_iter : int, default=10000
-        Maximum proximal-gradient iterations.
+        Maximum proximal-gradient iterations; a
+        :class:`~sklearn.exceptions.ConvergenceWarning` says when they ran out
+        before the KKT violation fell below ``tol``.
     warm_start : bool, default=False
         Start from the previous solution (useful along a path of ``alpha``).
     enforce_order : bool, default=False
@@ -158,7 +162,8 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         X : array-like of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
-            Ordinal labels (ordered as ``categories``, or sorted).
+            Ordinal labels: numeric, an ordered pandas Categorical, or any labels
+            listed in ``categories``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; an integer weight equals repeating the row.
 
@@ -195,11 +200,10 @@ class PRESTOClassifier(CumulativeLinkClassifier):
             self.alpha, start, self.tol, self.max_iter
         )
         if not converged:
-            warnings.warn(
-                f"PRESTOClassifier stopped after {n_iter} iterations with a KKT violation "
-                f"of {kkt:.2e} > tol={self.tol}; increase max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=2,
+            warn_not_converged(
+                type(self).__name__,
+                self.max_iter,
+                hint=f"its KKT violation is {kkt:.2e} > tol={self.tol}; raise max_iter or tol",
             )
         self._set_original_scale(intercepts, psi_to_slopes(psi), mean, scale)
         self.n_iter_ = n_iter
@@ -210,8 +214,19 @@ class PRESTOClassifier(CumulativeLinkClassifier):
 class PrestoProblem:
     """One PRESTO data set (standardized) whose solutions can be warm-started along alphas."""
 
-    def __init__(self, Xs, codes, weight, n_classes, link, penalize_first, enforce_order=False):
-        self._args = (codes, weight, n_classes, link, penalize_first, enforce_order)
+    def __init__(
+        self,
+        Xs,
+        codes,
+        weight,
+        n_classes,
+        link,
+        penalize_first,
+        enforce_order=False,
+        name="PRESTOClassifier",
+    ):
+        self._args = (codes, weight, n_classes, link, penalize_first, enforce_order, name)
+        self.name = name  # who reports a divergence
         self.loss = CumulativeLinkLoss(Xs, codes, weight, LINKS[link], enforce_order)
         self.n_thresholds = n_classes - 1
         self.n_features = Xs.shape[1]
@@ -232,7 +247,14 @@ class PrestoProblem:
         a, psi = start if start is not None else self.null_start()
         penalty = alpha * self.factor
         a, psi, n_iter, kkt, self._lipschitz, stalled = fista(
-            self.loss, a, psi, penalty, tol=tol, max_iter=max_iter, lipschitz=self._lipschitz
+            self.loss,
+            a,
+            psi,
+            penalty,
+            tol=tol,
+            max_iter=max_iter,
+            lipschitz=self._lipschitz,
+            name=self.name,
         )
         if kkt <= tol or not stalled or not self.loss.enforce_order:
             return a, psi, n_iter, kkt, kkt <= tol
@@ -253,6 +275,7 @@ class PrestoProblem:
                 tol=tol,
                 max_iter=max_iter,
                 check_every=50,
+                name=self.name,
             )
             n_iter += it
             converged = converged and (barrier_kkt <= tol or stalled)
@@ -270,8 +293,10 @@ class PrestoProblem:
         columns only, then the KKT conditions are checked on all features and the
         violators added back until none is left, so the result is the full solution.
 
-        Yields ``(intercepts, psi, n_iter)`` per alpha.
+        Yields ``(intercepts, psi, n_iter)`` per alpha; the alphas whose solve stopped
+        without meeting ``tol`` are collected in ``self.not_converged``.
         """
+        self.not_converged = []
         a, psi = self.null_start()
         grad_psi, previous = None, None
         for alpha in alphas:
@@ -282,7 +307,9 @@ class PrestoProblem:
                 features = np.any(strong | (psi != 0), axis=1)
             n_iter = 0
             while True:
-                a, sub_psi, it = self._solve_on(features, alpha, (a, psi[features]), tol, max_iter)
+                a, sub_psi, it, ok = self._solve_on(
+                    features, alpha, (a, psi[features]), tol, max_iter
+                )
                 n_iter += it
                 psi = np.zeros_like(psi)
                 psi[features] = sub_psi
@@ -293,20 +320,25 @@ class PrestoProblem:
                     break
                 features |= violated
             previous = alpha
+            if not ok:  # the last solve is the solution
+                self.not_converged.append(float(alpha))
             yield a, psi, n_iter
 
     def _solve_on(self, features, alpha, start, tol, max_iter):
-        if features.all():
-            a, psi, n_iter, *_ = self.solve(alpha, start, tol, max_iter)
-            return a, psi, n_iter
-        sub = PrestoProblem(np.ascontiguousarray(self.loss.X[:, features]), *self._args)
-        a, psi, n_iter, *_ = sub.solve(alpha, start, tol, max_iter)
-        return a, psi, n_iter
+        problem = (
+            self
+            if features.all()
+            else PrestoProblem(np.ascontiguousarray(self.loss.X[:, features]), *self._args)
+        )
+        a, psi, n_iter, _, converged = problem.solve(alpha, start, tol, max_iter)
+        return a, psi, n_iter, converged
 
     def alpha_max(self, tol=1e-8):
         """Smallest alpha at which every penalised increment is zero, and that solution."""
         big = np.where(self.factor > 0, np.inf, 0.0)
-        a, psi, *_ = fista(self.loss, *self.null_start(), big, tol=tol, max_iter=100_000)
+        a, psi, *_ = fista(
+            self.loss, *self.null_start(), big, tol=tol, max_iter=100_000, name=self.name
+        )
         _, _, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
         grad_psi = slopes_gradient_to_psi(grad_B)
         penalised = self.factor > 0

@@ -8,6 +8,7 @@ from sklearn.base import _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..utils._convergence import warn_not_converged
 from ._base import CumulativeLinkClassifier, probabilities_from_predictors
 from ._presto import PRESTOClassifier, PrestoProblem
 from ._solver import psi_to_slopes
@@ -29,7 +30,11 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
     Parameters
     ----------
     alphas : int or array-like, default=20
-        Number of alphas on the automatic path, or the alphas themselves.
+        Number of alphas on the automatic path, or the alphas themselves (finite,
+        >= 0).  When no feature moves the fit (``alpha_max`` is 0, e.g. constant
+        features), every alpha gives the intercept-only model and the automatic
+        path is ``alphas`` copies of the float64 resolution, as in
+        :class:`~sklearn.linear_model.LassoCV`.
     alpha_min_ratio : float, default=0.01
         Smallest alpha of the automatic path, relative to ``alpha_max``.
     cv : int, cross-validation generator or iterable, default=5
@@ -149,21 +154,18 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
         n_classes = len(self.classes_)
         Xs, mean, scale = self._standardize(X, weight)
+        name = type(self).__name__
         full = PrestoProblem(
-            Xs, codes, weight, n_classes, self.link, self.penalize_first, self.enforce_order
+            Xs, codes, weight, n_classes, self.link, self.penalize_first, self.enforce_order, name
         )
-        if isinstance(self.alphas, Integral):
-            alpha_max, _ = full.alpha_max()
-            alphas = np.geomspace(alpha_max, alpha_max * self.alpha_min_ratio, self.alphas)
-        else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1]
-            if alphas.ndim != 1 or alphas.size == 0 or np.any(alphas < 0):
-                raise ValueError("alphas must be a positive int or a 1-D array of alphas >= 0.")
+        alphas = self._alpha_grid(full)
         folds = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
-        scores = Parallel(n_jobs=self.n_jobs)(
+        results = Parallel(n_jobs=self.n_jobs)(
             delayed(_score_fold_path)(self, X, codes, weight, train, test, alphas, n_classes)
             for train, test in folds
         )
+        scores = [fold_scores for fold_scores, _ in results]
+        not_converged = {alpha for _, fold_alphas in results for alpha in fold_alphas}
         self.alphas_ = alphas
         self.cv_scores_ = np.column_stack(scores)
         mean_scores = self.cv_scores_.mean(axis=1)
@@ -176,22 +178,68 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
             self._set_original_scale(a, psi_to_slopes(psi), mean, scale)
             coefs.append(self.coef_)
             intercepts.append(self.intercept_)
+        not_converged |= set(full.not_converged)
+        if not_converged:
+            warn_not_converged(
+                name,
+                self.max_iter,
+                hint=f"the fits at alpha in {sorted(not_converged, reverse=True)} stopped above "
+                f"tol={self.tol}; raise max_iter or tol",
+            )
         self.coef_path_ = np.stack(coefs)
         self.intercept_path_ = np.stack(intercepts)
         self.coef_ = self.coef_path_[self.best_index_]
         self.intercept_ = self.intercept_path_[self.best_index_]
         return self
 
+    def _alpha_grid(self, problem):
+        """The decreasing alphas of the path: given (checked), or from ``alpha_max``."""
+        if not isinstance(self.alphas, Integral):
+            try:
+                alphas = np.asarray(self.alphas, dtype=np.float64)
+            except (TypeError, ValueError):
+                alphas = None
+            if alphas is None or alphas.ndim != 1 or alphas.size == 0:
+                raise ValueError(
+                    "alphas must be a positive int or a non-empty 1-D array of numbers; "
+                    f"got {self.alphas!r}."
+                )
+            if not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+                raise ValueError(f"alphas must be finite and >= 0; got {self.alphas!r}.")
+            return np.sort(alphas)[::-1]
+        alpha_max, _ = problem.alpha_max()
+        if not np.isfinite(alpha_max):
+            raise ValueError(
+                f"{type(self).__name__} cannot set its alpha grid: the gradient of the "
+                "intercept-only fit is not finite, the features overflow it; scale the "
+                "features (standardize=True does) or pass alphas explicitly."
+            )
+        resolution = np.finfo(np.float64).resolution
+        if alpha_max <= resolution:
+            # no feature moves the fit: every alpha gives the same (intercept-only) model
+            return np.full(self.alphas, resolution)
+        return np.geomspace(alpha_max, alpha_max * self.alpha_min_ratio, self.alphas)
+
 
 def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes):
-    """Held-out score of every alpha, fitting the path on the training fold."""
+    """Held-out score of every alpha, fitting the path on the training fold.
+
+    Returns the scores and the alphas whose fit stopped above ``tol``.
+    """
     present = np.unique(codes[train])
     if present.size < 2:
         raise ValueError("A training fold holds a single class; use fewer folds.")
     local = np.searchsorted(present, codes[train])
     Xs, mean, scale = est._standardize(X[train], weight[train])
     problem = PrestoProblem(
-        Xs, local, weight[train], present.size, est.link, est.penalize_first, est.enforce_order
+        Xs,
+        local,
+        weight[train],
+        present.size,
+        est.link,
+        est.penalize_first,
+        est.enforce_order,
+        type(est).__name__,
     )
     X_test = (X[test] - mean) / scale
     onehot = np.eye(n_classes)[codes[test]]
@@ -209,4 +257,4 @@ def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes):
         else:
             per_row = -np.log(np.clip(proba[np.arange(len(test)), codes[test]], 1e-15, None))
         scores.append(float(w_test @ per_row / w_test.sum()))
-    return np.asarray(scores)
+    return np.asarray(scores), problem.not_converged

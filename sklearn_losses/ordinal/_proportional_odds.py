@@ -1,12 +1,12 @@
 """The proportional-odds (parallel cumulative link) model by exact maximum likelihood."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
-from scipy.optimize import minimize
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
+from ..utils._convergence import lbfgs
 from ._base import CumulativeLinkClassifier
 from ._kernels import LINKS
 from ._solver import CumulativeLinkLoss, intercept_only_thresholds
@@ -39,12 +39,15 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
         always reported on the original scale.  Without a penalty the fit does
         not depend on it.
     categories : array-like, default=None
-        The classes in their order (e.g. ``["low", "mid", "high"]``).  None sorts
-        the labels.
+        The ordered class labels, lowest first (e.g. ``["low", "mid", "high"]``).
+        None takes the order of an ordered pandas Categorical ``y``, or sorts
+        numeric (and boolean) labels; other labels without an order raise a
+        ``ValueError``.
     tol : float, default=1e-8
         Gradient tolerance of L-BFGS.
     max_iter : int, default=1000
-        Maximum L-BFGS iterations.
+        Maximum L-BFGS iterations; a :class:`~sklearn.exceptions.ConvergenceWarning`
+        says when they ran out.
 
     Attributes
     ----------
@@ -83,7 +86,7 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "standardize": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Real, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -105,7 +108,8 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
         X : array-like of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
-            Ordinal labels (ordered as ``categories``, or sorted).
+            Ordinal labels: numeric, an ordered pandas Categorical, or any labels
+            listed in ``categories``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; an integer weight equals repeating the row.
 
@@ -121,13 +125,14 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
         thresholds = intercept_only_thresholds(codes, weight, n_thresholds, self.link)
         gaps = np.maximum(np.diff(thresholds), 1e-6)
         start = np.concatenate([thresholds[:1], np.log(gaps), np.zeros(X.shape[1])])
-        result = minimize(
+        result = lbfgs(
+            type(self).__name__,
             _objective,
             start,
             args=(loss, n_thresholds, self.alpha),
-            jac=True,
-            method="L-BFGS-B",
-            options={"gtol": self.tol, "ftol": 1e-15, "maxiter": int(self.max_iter), "maxcor": 20},
+            max_iter=self.max_iter,
+            tol=self.tol,
+            maxcor=20,
         )
         intercepts = _unpack_intercepts(result.x[:n_thresholds])
         slopes = result.x[n_thresholds:, None]

@@ -11,6 +11,7 @@ products plus an O(n K) kernel pass.
 import numpy as np
 from scipy.special import ndtri
 
+from ..utils._convergence import DivergenceError, check_finite
 from ._kernels import nll_and_gradient
 
 
@@ -30,14 +31,24 @@ class CumulativeLinkLoss:
     def predictors(self, intercepts, B):
         return self.X @ B + intercepts
 
-    def value_and_gradient(self, intercepts, B):
-        """Loss, d/d intercepts and d/dB at ``(intercepts, B)``; loss is inf when infeasible."""
+    def _nll(self, intercepts, B):
+        """Unnormalised NLL (gradient w.r.t. the predictors in ``self._G``), inf if infeasible.
+
+        A point whose predictors overflow (NaN or inf, e.g. a trial step far too long) is
+        infeasible like one whose predictors cross: the line searches shorten the step.
+        """
         E = np.ascontiguousarray(self.predictors(intercepts, B))
+        if not np.all(np.isfinite(E)):
+            return np.inf
         if self._G.shape != E.shape:
             self._G = np.empty_like(E)
-        value = nll_and_gradient(
+        return nll_and_gradient(
             E, self.codes, self.weight, self.link, self._G, self.barrier, self.enforce_order
         )
+
+    def value_and_gradient(self, intercepts, B):
+        """Loss, d/d intercepts and d/dB at ``(intercepts, B)``; loss is inf when infeasible."""
+        value = self._nll(intercepts, B)
         if not np.isfinite(value):
             return np.inf, None, None
         G = self._G / self.total_weight
@@ -57,13 +68,11 @@ class CumulativeLinkLoss:
         return float(min(1.0, np.min(-gap[shrinking] / d_gap[shrinking])))
 
     def value(self, intercepts, B):
-        E = np.ascontiguousarray(self.predictors(intercepts, B))
-        if self._G.shape != E.shape:
-            self._G = np.empty_like(E)
-        value = nll_and_gradient(
-            E, self.codes, self.weight, self.link, self._G, self.barrier, self.enforce_order
-        )
-        return value / self.total_weight
+        return self._nll(intercepts, B) / self.total_weight
+
+
+# a curvature bound beyond which the step 1 / L underflows: the problem is not representable
+_MAX_LIPSCHITZ = 1e300
 
 
 def intercept_only_thresholds(codes, weight, n_thresholds, link):
@@ -119,6 +128,7 @@ def fista(
     lipschitz=1.0,
     check_every=5,
     stop_on_stall=True,
+    name="PRESTOClassifier",
 ):
     """Accelerated proximal gradient with backtracking and adaptive restart.
 
@@ -127,7 +137,10 @@ def fista(
     infinite loss and is cut back to the ordered set, so every iterate is
     feasible.  Stops when the KKT violation at the iterate is below ``tol``, or
     when the objective stalls (a solution on the boundary of the ordered set,
-    where the unconstrained KKT conditions do not apply).
+    where the unconstrained KKT conditions do not apply).  Every accepted iterate
+    is checked to be finite (:class:`~sklearn_losses.utils._convergence.DivergenceError`
+    naming ``name`` otherwise); running out of ``max_iter`` is left to the caller
+    to report.
 
     Returns ``(intercepts, psi, n_iter, kkt, lipschitz, stalled)``.
     """
@@ -168,6 +181,12 @@ def fista(
             if f_new <= bound + 1e-12 * abs(f_y):
                 break
             L *= 2.0
+            if not L < _MAX_LIPSCHITZ:  # also catches a NaN bound, which no L satisfies
+                raise DivergenceError(
+                    f"{name} diverged: no step of its proximal-gradient solver lowers the "
+                    "objective, whose gradient overflows float64; scale the features "
+                    "(standardize=True does)."
+                )
         obj_new = f_new + l1_penalty(new_psi, penalty)
         # an increase below rounding level is no reason to restart: near the optimum the
         # objective is flat to machine precision while the gradient still carries information
@@ -194,6 +213,7 @@ def fista(
         beta = (t - 1.0) / t_next
         cand_a = new_a + beta * (new_a - x_a)
         cand_psi = new_psi + beta * (new_psi - x_psi)
+        check_finite(name, new_a, new_psi, obj_new, hint="scale the features")
         x_a, x_psi, obj_x, t, at_x, stalls = new_a, new_psi, obj_new, t_next, False, 0
         f_c, g_a, g_B = loss.value_and_gradient(cand_a, psi_to_slopes(cand_psi))
         if not np.isfinite(f_c):  # extrapolation left the feasible set: restart at x

@@ -48,7 +48,7 @@ def _models(k, quick, seed, c=0.0):
         "DeepCCA (MLP 64)": DeepCCA(
             k,
             hidden_layer_sizes=(64,),
-            max_epochs=10 if quick else 30,
+            max_iter=10 if quick else 30,
             batch_size=128,
             random_state=seed,
         ),
@@ -103,7 +103,7 @@ def run(*, quick=False, out=None, random_state=0):
         3,
         hidden_layer_sizes=(128, 128),
         batch_size=32,
-        max_epochs=10 if quick else 30,
+        max_iter=10 if quick else 30,
         random_state=random_state,
     )
     start = time.perf_counter()

@@ -35,7 +35,15 @@ BETAS = (0.0, 1e-3, 1e-2, 1e-1)
 
 
 def networks(seed, epochs, beta=1e-2):
-    common = {"lr": 1e-3, "max_epochs": epochs, "device": "cpu", "random_state": seed}
+    # the paper's protocol: a fixed number of epochs, the final network kept
+    common = {
+        "sigma_x": 1.0,  # the authors' widths
+        "sigma_y": 1.0,
+        "max_iter": epochs,
+        "early_stopping": False,
+        "device": "cpu",
+        "random_state": seed,
+    }
     return {
         "CS-IB": CSIBRegressor(beta, **common),
         "CS-IB (paper estimator)": CSIBRegressor(beta, estimator="paper", **common),

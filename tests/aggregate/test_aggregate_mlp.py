@@ -52,7 +52,12 @@ def test_linear_network_converges_to_the_closed_form(rho):
     bags = make_bags(400, 4, random_state=0)
     y_bag = aggregate_responses(y, bags)
     net = AggregateMLPRegressor(
-        rho=rho, hidden_layer_sizes=(), lr=0.05, max_epochs=300, batch_size=400, random_state=0
+        rho=rho,
+        hidden_layer_sizes=(),
+        learning_rate_init=0.05,
+        max_iter=300,
+        batch_size=400,
+        random_state=0,
     ).fit(X, y_bag, bags=bags)
     exact = AggregateLinearRegression(rho=rho).fit(X, y_bag, bags=bags)
     np.testing.assert_allclose(net.predict(X), exact.predict(X), atol=2e-3)
@@ -64,7 +69,7 @@ def test_same_seed_same_predictions_and_grid_search_with_bags():
     y = X[:, 0] ** 2 + X[:, 1]
     bags = make_bags(300, 3, random_state=0)
     y_bag = aggregate_responses(y, bags)
-    params = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=3)
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=3)
     a = AggregateMLPRegressor(**params).fit(X, y_bag, bags=bags).predict(X)
     b = AggregateMLPRegressor(**params).fit(X, y_bag, bags=bags).predict(X)
     np.testing.assert_array_equal(a, b)
@@ -76,4 +81,4 @@ def test_same_seed_same_predictions_and_grid_search_with_bags():
 
 def test_bad_bags_are_rejected():
     with pytest.raises(ValueError, match="bags has 3 ids"):
-        AggregateMLPRegressor(max_epochs=1).fit(np.ones((5, 2)), np.ones(5), bags=[0, 1, 2])
+        AggregateMLPRegressor(max_iter=1).fit(np.ones((5, 2)), np.ones(5), bags=[0, 1, 2])

@@ -77,7 +77,7 @@ def test_deep_cca_finds_the_nonlinear_relation_linear_cca_misses():
     )
     linear = 3 * CCA(n_components=3).fit(X, Y).score(Xt, Yt)
     dcca = DeepCCA(
-        n_components=3, hidden_layer_sizes=(128, 128), batch_size=32, max_epochs=30, random_state=0
+        n_components=3, hidden_layer_sizes=(128, 128), batch_size=32, max_iter=30, random_state=0
     ).fit(X, Y)
     total = 3 * dcca.score(Xt, Yt)
     assert total >= 1.5
@@ -90,7 +90,7 @@ def test_deep_cca_with_a_linear_encoder_reaches_exact_cca():
     X, Y, Xt, Yt = _split(n_features=(20, 20), correlations=(0.9, 0.8, 0.7), random_state=0)
     exact = CCA(n_components=3).fit(X, Y)
     dcca = DeepCCA(
-        n_components=3, hidden_layer_sizes=(), lr=1e-2, max_epochs=30, random_state=0
+        n_components=3, hidden_layer_sizes=(), learning_rate_init=1e-2, max_iter=30, random_state=0
     ).fit(X, Y)
     assert dcca.score(Xt, Yt) >= 0.98 * exact.score(Xt, Yt)
 
@@ -99,9 +99,70 @@ def test_deep_cca_is_seeded_and_andrew_loss_runs():
     from sklearn_losses.cross_decomposition import DeepCCA
 
     X, Y = make_multiview(600, (6, 6), correlations=(0.9,), random_state=0)
-    params = dict(n_components=1, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+    params = dict(n_components=1, hidden_layer_sizes=(16,), max_iter=3, random_state=0)
     a = DeepCCA(**params).fit(X, Y).transform(X)
     b = DeepCCA(**params).fit(X, Y).transform(X)
     np.testing.assert_array_equal(a, b)
     andrew = DeepCCA(loss="andrew", batch_size=64, **params).fit(X, Y)
     assert np.isfinite(andrew.score(X, Y))
+
+
+def test_deep_cca_batch_loss_is_bounded_below_and_the_unbiased_one_is_not():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sklearn_losses.cross_decomposition._nets import (
+        batch_eckart_young,
+        unbiased_eckart_young,
+    )
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        n=st.integers(2, 40),
+        k=st.integers(1, 4),
+        scale=st.floats(1e-3, 1e3),
+        seed=st.integers(0, 2**31 - 1),
+    )
+    def bounded(n, k, scale, seed):
+        rng = np.random.default_rng(seed)
+        zx = deep.as_tensor(scale * rng.standard_normal((n, k)))
+        zy = zx + deep.as_tensor(rng.standard_normal((n, k)))  # correlated outputs
+        assert float(batch_eckart_young(zx, zy)) >= -k - 1e-9
+
+    bounded()
+    # the bound is attained by perfectly correlated outputs of variance 1/2 per view ...
+    z = deep.as_tensor(np.repeat([[1.0], [-1.0]], 50, axis=0))
+    z = z / z.std(unbiased=True) * np.sqrt(0.5)
+    assert float(batch_eckart_young(z, z)) == pytest.approx(-1.0)
+    # ... while the unbiased estimate runs away: halves with opposite variance patterns
+    a = deep.as_tensor(np.tile([[10.0, 0.0], [-10.0, 0.0]], (10, 1)))
+    b = deep.as_tensor(np.tile([[0.0, 10.0], [0.0, -10.0]], (10, 1)))
+    outputs = deep.cat([a, b])
+    assert float(unbiased_eckart_young(outputs, outputs)) < -100
+
+
+@pytest.mark.slow
+def test_deep_cca_training_loss_stays_above_its_floor_on_real_views():
+    from sklearn.datasets import load_digits
+
+    from sklearn_losses.cross_decomposition import DeepCCA
+
+    from sklearn.model_selection import train_test_split
+
+    # the left and right halves of the digits images, 1,200 random rows, 3 components
+    images = train_test_split(load_digits().images, train_size=1200, random_state=0)[0]
+    X, Y = images[:, :, :4].reshape(-1, 32), images[:, :, 4:].reshape(-1, 32)
+    params = dict(n_components=3, early_stopping=False, random_state=0)
+    batch = DeepCCA(max_iter=30, **params).fit(X, Y)
+    assert min(batch.net_.history[:, "train_loss"]) >= -3.0
+    # the paper's unbiased estimate runs far below the floor (why it is not the default)
+    unbiased = DeepCCA(max_iter=100, loss="ey_unbiased", **params).fit(X, Y)
+    assert min(unbiased.net_.history[:, "train_loss"]) < -3.0 * 2
+
+
+def test_deep_cca_needs_four_rows():
+    from sklearn_losses.cross_decomposition import DeepCCA
+
+    X, Y = make_multiview(3, (4, 4), correlations=(0.9,), random_state=0)
+    with pytest.raises(ValueError, match="at least 4 rows"):
+        DeepCCA(1).fit(X, Y)

@@ -11,10 +11,11 @@ from sklearn_losses.ensloss import EnsLossMLPClassifier  # noqa: E402
 
 SMALL = {
     "hidden_layer_sizes": (16,),
-    "optimizer": "adam",
-    "lr": 1e-2,
-    "max_epochs": 5,
+    "solver": "adam",
+    "learning_rate_init": 1e-2,
+    "max_iter": 5,
     "batch_size": 32,
+    "early_stopping": False,
 }
 
 
@@ -53,7 +54,7 @@ def test_batch_of_one_with_batch_norm(data):
     X, y = data
     with pytest.raises(ValueError, match="batch_size=1 cannot be used with batch_norm"):
         EnsLossMLPClassifier(**{**SMALL, "batch_size": 1}).fit(X, y)
-    EnsLossMLPClassifier(**{**SMALL, "batch_size": 1, "batch_norm": False, "max_epochs": 1}).fit(
+    EnsLossMLPClassifier(**{**SMALL, "batch_size": 1, "batch_norm": False, "max_iter": 1}).fit(
         X, y
     )
     # 129 rows in batches of 128 leave a batch of one: it is dropped, not an error
@@ -64,7 +65,7 @@ def test_batch_of_one_with_batch_norm(data):
 @pytest.mark.parametrize("loss", ["ensloss", "logistic", "hinge", "squared_hinge", "exponential"])
 def test_every_loss_learns(data, loss):
     X, y = data
-    clf = EnsLossMLPClassifier(loss, random_state=0, **{**SMALL, "max_epochs": 20}).fit(X, y)
+    clf = EnsLossMLPClassifier(loss, random_state=0, **{**SMALL, "max_iter": 20}).fit(X, y)
     assert clf.score(X, y) > 0.85
 
 
@@ -81,7 +82,7 @@ def test_multiclass_one_vs_rest_and_string_labels():
     X, y = load_digits(n_class=3, return_X_y=True)
     labels = np.array(["zero", "one", "two"])[y]
     X = StandardScaler().fit_transform(X)
-    clf = EnsLossMLPClassifier(random_state=0, **{**SMALL, "max_epochs": 15}).fit(X, labels)
+    clf = EnsLossMLPClassifier(random_state=0, **{**SMALL, "max_iter": 15}).fit(X, labels)
     assert clf.decision_function(X).shape == (len(y), 3)
     assert clf.score(X, labels) > 0.95
 
@@ -99,7 +100,8 @@ def test_probabilities_only_for_the_logistic_loss(data):
 
 def test_validation_curve_and_cosine_schedule(data):
     X, y = data
-    clf = EnsLossMLPClassifier(random_state=0, **{**SMALL, "optimizer": "sgd", "lr": 0.1})
+    params = {**SMALL, "solver": "sgd", "learning_rate": "cosine", "learning_rate_init": 0.1}
+    clf = EnsLossMLPClassifier(random_state=0, **params)
     clf.fit(X[:150], y[:150], X_val=X[150:], y_val=y[150:])
     assert len(clf.validation_scores_) == 5
     assert clf.validation_scores_[-1] == pytest.approx(clf.score(X[150:], y[150:]))
@@ -131,7 +133,7 @@ def test_bad_input(data):
 def test_grid_search_over_loss_and_weight_decay(data):
     X, y = data
     grid = GridSearchCV(
-        EnsLossMLPClassifier(random_state=0, **{**SMALL, "max_epochs": 20}),
+        EnsLossMLPClassifier(random_state=0, **{**SMALL, "max_iter": 20}),
         {"loss": ["ensloss", "hinge"], "weight_decay": [0.0, 1e-3]},
         cv=2,
     ).fit(X, y)

@@ -16,8 +16,8 @@ from sklearn_losses.information_bottleneck import (  # noqa: E402
 SMALL = {
     "hidden_layer_sizes": (32, 32),
     "decoder_layer_sizes": (16,),
-    "lr": 1e-2,
-    "max_epochs": 10,
+    "learning_rate_init": 1e-2,
+    "max_iter": 10,
     "batch_size": 64,
 }
 
@@ -38,14 +38,14 @@ def test_same_seed_same_predictions(data):
 
 def test_learns_on_the_original_scale(data):
     X, y = data
-    reg = CSIBRegressor(random_state=0, **{**SMALL, "max_epochs": 40}).fit(X, 1000 + 50 * y)
+    reg = CSIBRegressor(random_state=0, **{**SMALL, "max_iter": 40}).fit(X, 1000 + 50 * y)
     assert reg.score(X, 1000 + 50 * y) > 0.8
 
 
 def test_multi_output_and_shapes(data):
     X, y = data
     Y = np.column_stack([y, -2 * y + 3])
-    reg = CSIBRegressor(random_state=0, **{**SMALL, "max_epochs": 30}).fit(X, Y)
+    reg = CSIBRegressor(random_state=0, **{**SMALL, "max_iter": 30}).fit(X, Y)
     assert reg.predict(X).shape == (400, 2)
     assert reg.score(X, Y) > 0.7
     assert CSIBRegressor(**SMALL).fit(X, y).predict(X).shape == (400,)
@@ -90,14 +90,14 @@ def test_mse_loss_records_the_mean_squared_error(data):
 )
 def test_variants_train(data, params):
     X, y = data
-    reg = CSIBRegressor(random_state=0, **{**SMALL, "max_epochs": 30, **params}).fit(X, y)
+    reg = CSIBRegressor(random_state=0, **{**SMALL, "max_iter": 30, **params}).fit(X, y)
     assert reg.score(X, y) > 0.6
 
 
 def test_early_stopping_stops(data):
     X, y = data
     reg = CSIBRegressor(
-        random_state=0, early_stopping=True, n_iter_no_change=3, **{**SMALL, "max_epochs": 300}
+        random_state=0, early_stopping=True, n_iter_no_change=3, **{**SMALL, "max_iter": 300}
     ).fit(X, y)
     assert len(reg.net_.history) < 300
 
@@ -110,7 +110,7 @@ def test_batch_edge_cases(data):
     reg = CSIBRegressor(random_state=0, **SMALL).fit(X[:65], y[:65])
     assert np.all(np.isfinite(reg.predict(X)))
     with pytest.warns(UserWarning, match="Gram"):
-        CSIBRegressor(**{**SMALL, "batch_size": 4096, "max_epochs": 1}).fit(X, y)
+        CSIBRegressor(**{**SMALL, "batch_size": 4096, "max_iter": 1}).fit(X, y)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_batch_edge_cases(data):
         ({"sigma_x": 0.0}, "sigma_x"),
         ({"sigma_y": -1.0}, "sigma_y"),
         ({"sigma_t": "mean"}, "sigma_t"),
-        ({"hidden_layer_sizes": ()}, "at least one encoder layer"),
+        ({"hidden_layer_sizes": ()}, "hidden_layer_sizes must name at least one layer"),
         ({"beta": -1.0}, "beta"),
     ],
 )
