@@ -174,8 +174,8 @@ class AggregateLinearRegression(RegressorMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        check_sparse_structure(X)  # before validate_data: scipy's conversions trust it
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
-        check_sparse_structure(X)
         codes = check_bags(bags, X.shape[0])
         weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         stats = AggregateStatistics(X, y, codes, weight, self.fit_intercept)
@@ -204,8 +204,8 @@ class AggregateLinearRegression(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         check_sparse_structure(X)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
     def __sklearn_tags__(self):

@@ -138,8 +138,8 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
         self : object
             The fitted estimator.
         """
+        check_sparse_structure(X)  # before validate_data: scipy's conversions trust it
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
-        check_sparse_structure(X)
         codes = check_bags(bags, X.shape[0])
         weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         rhos = _check_rhos(self.rhos)

@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.validation import validate_data
 
 from ..utils._convergence import DivergenceError, check_finite, warn_not_converged
+from ..utils.validation import check_sparse_structure
 from ._base import (
     LogisticProbaMixin,
     encode_labels,
@@ -36,49 +37,6 @@ _NO_NOISE = _NO_DENSE
 # stays many orders below it, and float64 overflows in their squares.
 _MARGIN_LIMIT = 1e150
 _DIVERGENCE_HINT = "lower eta0 or scale the features (e.g. with StandardScaler)"
-
-
-def check_sparse_structure(X, name="X"):
-    """Raise ValueError when a CSR, CSC or COO matrix ``X`` has out-of-range indices.
-
-    scipy does not check the index arrays of a matrix built from raw arrays (or
-    modified in place), and its compiled routines, like our kernels, read and write
-    out of bounds on such a matrix.  Called on the raw input, before any conversion.
-    """
-    if not sp.issparse(X) or X.format not in ("csr", "csc", "coo"):
-        return
-    problem = _structure_problem(X)
-    if problem is not None:
-        raise ValueError(f"{name} is a malformed {X.format.upper()} sparse matrix: {problem}.")
-
-
-def _structure_problem(X):
-    n_rows, n_cols = X.shape
-    if X.format == "coo":
-        row, col = np.asarray(X.row), np.asarray(X.col)
-        if not row.shape == col.shape == np.shape(X.data):
-            return "row, col and data differ in length"
-        if row.size and (row.min() < 0 or row.max() >= n_rows):
-            return f"a row index lies outside [0, {n_rows})"
-        if col.size and (col.min() < 0 or col.max() >= n_cols):
-            return f"a column index lies outside [0, {n_cols})"
-        return None
-    n_major, n_minor = (n_rows, n_cols) if X.format == "csr" else (n_cols, n_rows)
-    major, minor = ("row", "column") if X.format == "csr" else ("column", "row")
-    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
-    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
-        return f"indptr has {indptr.size} entries; expected {n_major + 1} (one per {major}, plus 1)"
-    if indices.ndim != 1 or indices.shape != np.shape(X.data):
-        return "indices and data differ in length"
-    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] > indices.shape[0]:
-        return (
-            "indptr must start at 0, be non-decreasing and end at most at the number of "
-            f"stored values ({indices.shape[0]})"
-        )
-    used = indices[: indptr[-1]]
-    if used.size and (used.min() < 0 or used.max() >= n_minor):
-        return f"a {minor} index lies outside [0, {n_minor})"
-    return None
 
 
 def _kernel_data(X, n_features):

@@ -13,6 +13,8 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classi
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..utils.validation import check_sparse_structure
+
 __all__ = ["SharedVarianceGaussianNB"]
 
 
@@ -229,6 +231,11 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
                 "Some features have zero variance within every class and var_smoothing=0; "
                 "set var_smoothing > 0 (or drop the constant features)."
             )
+        if not np.all(np.isfinite(self.pooled_var_)):
+            raise ValueError(
+                "The variance of some features overflows float64 (values around 1e154 or "
+                "larger square to infinity); scale the features, e.g. with StandardScaler."
+            )
         self.class_prior_ = self._priors(proportions)
         with np.errstate(divide="ignore"):
             log_prior = np.log(self.class_prior_)
@@ -330,51 +337,12 @@ def _weighted_mean_m2(X, w):
     """Weighted mean and sum of weighted squared deviations of the columns of X."""
     count = w.sum()
     if sparse.issparse(X):
+        if not X.has_canonical_format:
+            # mean_variance_axis takes duplicate entries as separate values: sum them first
+            X = X.copy()
+            X.sum_duplicates()
         mean, var = mean_variance_axis(X, axis=0, weights=w)
         return np.asarray(mean, dtype=np.float64), np.asarray(var, dtype=np.float64) * count
     X = np.asarray(X, dtype=np.float64)
     mean = w @ X / count
     return mean, w @ (X - mean) ** 2
-
-
-def check_sparse_structure(X, name="X"):
-    """Raise ValueError when a CSR, CSC or COO matrix ``X`` has out-of-range indices.
-
-    scipy does not check the index arrays of a matrix built from raw arrays (or
-    modified in place), and its compiled routines read and write out of bounds on
-    such a matrix.  Called on the raw input, before any conversion.
-    """
-    if not sparse.issparse(X) or X.format not in ("csr", "csc", "coo"):
-        return
-    problem = _structure_problem(X)
-    if problem is not None:
-        raise ValueError(f"{name} is a malformed {X.format.upper()} sparse matrix: {problem}.")
-
-
-def _structure_problem(X):
-    n_rows, n_cols = X.shape
-    if X.format == "coo":
-        row, col = np.asarray(X.row), np.asarray(X.col)
-        if not row.shape == col.shape == np.shape(X.data):
-            return "row, col and data differ in length"
-        if row.size and (row.min() < 0 or row.max() >= n_rows):
-            return f"a row index lies outside [0, {n_rows})"
-        if col.size and (col.min() < 0 or col.max() >= n_cols):
-            return f"a column index lies outside [0, {n_cols})"
-        return None
-    n_major, n_minor = (n_rows, n_cols) if X.format == "csr" else (n_cols, n_rows)
-    major, minor = ("row", "column") if X.format == "csr" else ("column", "row")
-    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
-    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
-        return f"indptr has {indptr.size} entries; expected {n_major + 1} (one per {major}, plus 1)"
-    if indices.ndim != 1 or indices.shape != np.shape(X.data):
-        return "indices and data differ in length"
-    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] > indices.shape[0]:
-        return (
-            "indptr must start at 0, be non-decreasing and end at most at the number of "
-            f"stored values ({indices.shape[0]})"
-        )
-    used = indices[: indptr[-1]]
-    if used.size and (used.min() < 0 or used.max() >= n_minor):
-        return f"a {minor} index lies outside [0, {n_minor})"
-    return None

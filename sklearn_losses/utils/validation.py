@@ -1,21 +1,52 @@
 """Input checks shared by the families, beyond scikit-learn's ``validate_data``."""
 
+import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["check_sparse_structure"]
 
 
 def check_sparse_structure(X, name="X"):
-    """Raise a ValueError when sparse ``X`` has out-of-range indices or a broken ``indptr``.
+    """Raise ValueError when a CSR, CSC or COO matrix ``X`` has out-of-range indices.
 
-    ``validate_data`` checks the values of a sparse matrix, not its structure;
-    SciPy's products and our numba kernels trust the structure, and an index past
-    the last column reads or writes out of bounds (a crash, not an error).  The
-    full check costs one pass over the indices, small beside any fit.
+    ``validate_data`` checks the values of a sparse matrix, not its structure.
+    scipy does not check the index arrays of a matrix built from raw arrays (or
+    modified in place), and its compiled routines (products, format conversions),
+    like our numba kernels, read and write out of bounds on such a matrix: a crash,
+    not an error.  Call it on the raw input, before any conversion; it costs one
+    pass over the indices, small beside any fit.
     """
-    if sp.issparse(X):
-        try:
-            X.check_format(full_check=True)
-        except ValueError as error:
-            raise ValueError(f"{name} is a malformed sparse matrix: {error}.") from error
-    return X
+    if not sp.issparse(X) or X.format not in ("csr", "csc", "coo"):
+        return
+    problem = _structure_problem(X)
+    if problem is not None:
+        raise ValueError(f"{name} is a malformed {X.format.upper()} sparse matrix: {problem}.")
+
+
+def _structure_problem(X):
+    n_rows, n_cols = X.shape
+    if X.format == "coo":
+        row, col = np.asarray(X.row), np.asarray(X.col)
+        if not row.shape == col.shape == np.shape(X.data):
+            return "row, col and data differ in length"
+        if row.size and (row.min() < 0 or row.max() >= n_rows):
+            return f"a row index lies outside [0, {n_rows})"
+        if col.size and (col.min() < 0 or col.max() >= n_cols):
+            return f"a column index lies outside [0, {n_cols})"
+        return None
+    n_major, n_minor = (n_rows, n_cols) if X.format == "csr" else (n_cols, n_rows)
+    major, minor = ("row", "column") if X.format == "csr" else ("column", "row")
+    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
+    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
+        return f"indptr has {indptr.size} entries; expected {n_major + 1} (one per {major}, plus 1)"
+    if indices.ndim != 1 or indices.shape != np.shape(X.data):
+        return "indices and data differ in length"
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] > indices.shape[0]:
+        return (
+            "indptr must start at 0, be non-decreasing and end at most at the number of "
+            f"stored values ({indices.shape[0]})"
+        )
+    used = indices[: indptr[-1]]
+    if used.size and (used.min() < 0 or used.max() >= n_minor):
+        return f"a {minor} index lies outside [0, {n_minor})"
+    return None

@@ -429,21 +429,27 @@ def data():
 
 
 def test_well_formed_unusual_csr_is_accepted(data):
-    # unsorted column indices, a duplicate entry, and spare storage after indptr[-1]
+    # a duplicate entry (summed, as scipy does), unsorted indices and spare storage
     X, y = data
     A = sp.csr_matrix(X)
+    k = A.indptr[1]
+    indices = np.insert(A.indices, k, A.indices[0])
+    values = np.insert(A.data, k, A.data[0] / 2)
+    values[0] /= 2
     indptr = A.indptr.copy()
-    indices, values = A.indices.copy(), A.data.copy()
-    indices[:8], values[:8] = indices[:8][::-1], values[:8][::-1]
-    indices[8:16], values[8:16] = indices[8:16][::-1], values[8:16][::-1]
-    odd = sp.csr_matrix(
-        (np.append(values, 7.0), np.append(indices, 0), indptr), shape=X.shape, copy=True
-    )
+    indptr[1:] += 1
+    row = slice(indptr[1], indptr[2])  # row 1, in reverse column order
+    indices[row], values[row] = indices[row][::-1].copy(), values[row][::-1].copy()
+    odd = sp.csr_matrix((values, indices, indptr), shape=X.shape)
+    odd.data, odd.indices = np.append(odd.data, 1e6), np.append(odd.indices, 3)
+    assert not odd.has_canonical_format and odd.indptr[-1] < odd.data.size
+    np.testing.assert_allclose(odd.toarray(), X, rtol=1e-15)
     kw = {"max_iter": 3, "random_state": 0}
     ref = EnsLossClassifier(**kw).fit(X, y)
     np.testing.assert_allclose(EnsLossClassifier(**kw).fit(odd, y).coef_, ref.coef_, rtol=1e-12)
     nb = SharedVarianceGaussianNB().fit(odd, y)
-    np.testing.assert_allclose(nb.coef_, SharedVarianceGaussianNB().fit(X, y).coef_)
+    np.testing.assert_allclose(nb.coef_, SharedVarianceGaussianNB().fit(X, y).coef_, rtol=1e-12)
+    assert odd.indptr[-1] < odd.data.size  # the caller's matrix is left as it was
 
 
 def test_stable_large_steps_are_not_divergence(data):
