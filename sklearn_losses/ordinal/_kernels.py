@@ -154,39 +154,73 @@ def _check_output(out, shape, name):
     return out
 
 
+class Likelihood:
+    """The likelihood kernel bound to checked class codes, row weights and link.
+
+    The codes, weights and link are checked once, here; every call checks what
+    changes between calls (the predictors ``E``, the output ``G``, the barrier).
+    ``codes`` (n,) are the classes 0..K-1, ``weight`` (n,) non-negative finite
+    row weights, ``link`` a value of :data:`LINKS`.  Both arrays are copied.
+    """
+
+    def __init__(self, codes, weight, link, n_thresholds):
+        if not (isinstance(n_thresholds, Integral) and n_thresholds >= 1):
+            raise ValueError(f"n_thresholds must be an int >= 1; got {n_thresholds!r}.")
+        codes = np.asarray(codes)
+        if codes.ndim != 1 or codes.dtype.kind not in "iu":
+            raise ValueError("codes must be a 1-D integer array.")
+        if codes.size and (codes.min() < 0 or codes.max() > n_thresholds):
+            raise ValueError(
+                f"codes must lie in 0..{n_thresholds} (one class more than thresholds)."
+            )
+        weight = np.asarray(weight, dtype=np.float64)
+        if weight.shape != codes.shape:
+            raise ValueError(f"weight must be a 1-D array of length {codes.size}, as codes.")
+        if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+            raise ValueError("weight must be finite and non-negative.")
+        self.codes = np.array(codes, dtype=np.int64)
+        self.weight = np.array(weight)
+        self.link = _check_link(link)
+        self.shape = (codes.size, int(n_thresholds))
+
+    def __call__(self, E, G, barrier=0.0, check_order=False):
+        """Weighted negative log-likelihood of the rows, and d(loss)/dE written into ``G``.
+
+        The loss is ``sum_i w_i * -log p_i`` (not normalised).  Returns ``inf`` when a
+        row's own class has probability <= 0 or, with ``check_order``, when any of its
+        predictors cross; G is then undefined.  ``barrier > 0`` adds
+        ``-barrier * sum log(E[i, k] - E[i, k-1])`` over the training rows.
+
+        Raises ``ValueError`` on predictors that are not finite or not of shape
+        (n, K-1), and on a ``G`` that is not a writeable float64 array of that shape.
+        """
+        E = _check_predictors(E)
+        if E.shape != self.shape:
+            raise ValueError(
+                f"The linear predictors have shape {E.shape}; codes and weights need {self.shape}."
+            )
+        _check_output(G, self.shape, "G")
+        barrier = float(barrier)
+        if not (np.isfinite(barrier) and barrier >= 0):
+            raise ValueError(f"barrier must be finite and >= 0; got {barrier}.")
+        return float(
+            _nll_and_gradient(E, self.codes, self.weight, self.link, G, barrier, bool(check_order))
+        )
+
+
 def nll_and_gradient(E, codes, weight, link, G, barrier=0.0, check_order=False):
-    """Weighted negative log-likelihood of the rows, and d(loss)/dE written into ``G``.
+    """One checked call of the likelihood kernel (see :class:`Likelihood`).
 
     ``E`` (n, K-1) are the linear predictors, ``codes`` (n,) the classes 0..K-1,
-    ``weight`` (n,) non-negative row weights, ``link`` a value of :data:`LINKS`.
-    The loss is ``sum_i w_i * -log p_i`` (not normalised).  Returns ``inf`` when
-    a row's own class has probability <= 0 or, with ``check_order``, when any
-    of its predictors cross; G is then undefined.  ``barrier > 0`` adds
-    ``-barrier * sum log(E[i, k] - E[i, k-1])`` over the training rows.
-
-    Raises ``ValueError`` on a non-finite predictor or weight, a code outside
-    0..K-1, mismatched lengths, or a ``G`` that is not a writeable float64 array
-    of E's shape: the compiled kernel does not check them.
+    ``weight`` (n,) the row weights; d(loss)/dE is written into ``G``.  Raises
+    ``ValueError`` on a non-finite predictor or weight, a code outside 0..K-1,
+    mismatched shapes or an unknown link: the compiled kernel checks none of them.
     """
     E = _check_predictors(E)
-    n, m = E.shape
     codes = np.asarray(codes)
-    if codes.ndim != 1 or codes.shape[0] != n or codes.dtype.kind not in "iu":
-        raise ValueError(f"codes must be a 1-D integer array of length {n}.")
-    codes = codes.astype(np.int64, copy=False)
-    if n and (codes.min() < 0 or codes.max() > m):
-        raise ValueError(f"codes must lie in 0..{m} (one class more than E has columns).")
-    weight = np.asarray(weight, dtype=np.float64)
-    if weight.shape != (n,):
-        raise ValueError(f"weight must be a 1-D array of length {n}.")
-    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
-        raise ValueError("weight must be finite and non-negative.")
-    link = _check_link(link)
-    _check_output(G, E.shape, "G")
-    barrier = float(barrier)
-    if not (np.isfinite(barrier) and barrier >= 0):
-        raise ValueError(f"barrier must be finite and >= 0; got {barrier}.")
-    return float(_nll_and_gradient(E, codes, weight, link, G, barrier, bool(check_order)))
+    if codes.shape != (E.shape[0],):
+        raise ValueError(f"codes must be a 1-D integer array of length {E.shape[0]}.")
+    return Likelihood(codes, weight, link, E.shape[1])(E, G, barrier, check_order)
 
 
 def class_probabilities(E, link, out=None):

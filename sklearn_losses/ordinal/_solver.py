@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from ..utils._convergence import DivergenceError, check_finite
-from ._kernels import nll_and_gradient
+from ._kernels import Likelihood
 
 
 class CumulativeLinkLoss:
@@ -24,6 +24,7 @@ class CumulativeLinkLoss:
         self.weight = weight
         self.total_weight = weight.sum()
         self.link = link
+        self._likelihood = None  # the checked kernel, bound on the first call
         self.enforce_order = enforce_order  # reject crossings on any training row
         self.barrier = 0.0  # interior-point weight, see PrestoProblem.solve
         self._G = np.empty((X.shape[0], 0))
@@ -42,9 +43,8 @@ class CumulativeLinkLoss:
             return np.inf
         if self._G.shape != E.shape:
             self._G = np.empty_like(E)
-        return nll_and_gradient(
-            E, self.codes, self.weight, self.link, self._G, self.barrier, self.enforce_order
-        )
+            self._likelihood = Likelihood(self.codes, self.weight, self.link, E.shape[1])
+        return self._likelihood(E, self._G, self.barrier, self.enforce_order)
 
     def value_and_gradient(self, intercepts, B):
         """Loss, d/d intercepts and d/dB at ``(intercepts, B)``; loss is inf when infeasible."""

@@ -144,10 +144,9 @@ def test_deep_cca_batch_loss_is_bounded_below_and_the_unbiased_one_is_not():
 @pytest.mark.slow
 def test_deep_cca_training_loss_stays_above_its_floor_on_real_views():
     from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
 
     from sklearn_losses.cross_decomposition import DeepCCA
-
-    from sklearn.model_selection import train_test_split
 
     # the left and right halves of the digits images, 1,200 random rows, 3 components
     images = train_test_split(load_digits().images, train_size=1200, random_state=0)[0]

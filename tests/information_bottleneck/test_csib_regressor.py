@@ -72,7 +72,10 @@ def test_information_plane_records_the_training_terms(data):
     # nearly diagonal in 10 dimensions); recompute it on batches of the final network
     Xs, t = StandardScaler().fit_transform(X), reg.transform(X)
     batches = np.array_split(np.random.default_rng(0).permutation(400), 400 // 64)
-    recomputed = np.mean([cs_mutual_information(Xs[b], t[b], normalized=True) for b in batches])
+    widths = {"sigma": reg.sigma_x, "sigma_t": reg.sigma_t}
+    recomputed = np.mean(
+        [cs_mutual_information(Xs[b], t[b], normalized=True, **widths) for b in batches]
+    )
     assert abs(recomputed - plane["mutual_information"][-1]) < 0.05
 
 

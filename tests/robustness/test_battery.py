@@ -89,9 +89,7 @@ def test_extreme_magnitudes_fit_or_refuse_clearly(name, scale):
                 assert np.all(np.isfinite(out)), f"{name}: non-finite output at scale {scale}"
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in NAMES if hasattr(ESTIMATORS[n], "partial_fit")]
-)
+@pytest.mark.parametrize("name", [n for n in NAMES if hasattr(ESTIMATORS[n], "partial_fit")])
 def test_partial_fit_with_another_number_of_features_is_refused(name):
     est = _instance(name)
     X, y, _ = _task(est)
@@ -128,9 +126,7 @@ def _real_parameters(name):
     ]
 
 
-@pytest.mark.parametrize(
-    "name, parameter", [(n, p) for n in NAMES for p in _real_parameters(n)]
-)
+@pytest.mark.parametrize("name, parameter", [(n, p) for n in NAMES for p in _real_parameters(n)])
 @pytest.mark.parametrize("value", [np.nan, np.inf])
 def test_non_finite_hyper_parameters_are_refused(name, parameter, value):
     est = _instance(name, **{parameter: value})
@@ -191,3 +187,46 @@ def test_same_seed_same_result_in_a_pool_of_four_threads(name):
         for outputs in pool.map(fit_and_describe, range(4)):
             for a, b in zip(outputs, serial):
                 np.testing.assert_array_equal(a, b)
+
+
+def _public_functions():
+    import importlib
+
+    from sklearn_losses import FAMILIES
+
+    modules = [f"sklearn_losses.{sub}" for sub, _ in FAMILIES.values()] + [
+        "sklearn_losses.datasets"
+    ]
+    for module in map(importlib.import_module, modules):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj):
+                yield pytest.param(obj, id=f"{module.__name__.split('.')[-1]}.{name}")
+
+
+@pytest.mark.parametrize("func", list(_public_functions()))
+def test_every_public_function_validates_its_parameters(func):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    assert hasattr(func, "__wrapped__"), f"{func.__name__} has no validate_params"
+    junk = {name: object() for name in inspect.signature(func).parameters}
+    if not junk:  # a function without parameters refuses any
+        with pytest.raises(TypeError):
+            func(unexpected=object())
+        return
+    with pytest.raises(InvalidParameterError, match="parameter of"):
+        func(**junk)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if hasattr(ESTIMATORS[n], "transform")])
+def test_every_transformer_outputs_pandas_on_request(name):
+    pd = pytest.importorskip("pandas")
+    est = _instance(name)
+    est.set_params(**_random_state_params(est))
+    X, y, fit_params = _task(est)
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])], index=X[:, 0] * 0 + 7)
+    est.set_output(transform="pandas").fit(frame, y, **fit_params)
+    out = est.transform(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(est.get_feature_names_out())
+    assert (out.index == frame.index).all()

@@ -301,9 +301,7 @@ def test_make_presto_data_validates_its_parameters(kwargs, match):
 def test_make_presto_data_gives_up_when_no_row_can_be_ordered():
     # 40 thresholds 1e-9 apart with dense unit slopes: a draw is ordered with odds ~2^-40
     with pytest.raises(ValueError, match="ordered true predictors"):
-        make_presto_data(
-            n_samples=1, intercepts=np.arange(41) * 1e-9, setting="dense", effect=1.0
-        )
+        make_presto_data(n_samples=1, intercepts=np.arange(41) * 1e-9, setting="dense", effect=1.0)
 
 
 def test_plot_coefficient_path_validates_its_arguments(data):
