@@ -56,26 +56,35 @@ sphinx_gallery_conf = {
 }
 
 
-def _write_api_reference():
-    """api.rst lists each built family's public names, read from the package itself."""
+def _section(title, module_name, names, intro=(), template="class.rst"):
+    """One module's part of the API page: a heading and an autosummary table of its names."""
+    title = f"``{module_name}``" if title is None else title
+    lines = [title, "-" * len(title), "", *intro]
+    lines += [f".. currentmodule:: {module_name}", "", ".. autosummary::", "   :toctree: ."]
+    lines += [f"   :template: {template}"] if template else []
+    return lines + ["", *(f"   {name}" for name in names), ""]
+
+
+def _write_api_reference(path):
+    """The API page, listing every public name of every built family, read from the package.
+
+    Written under doc/generated/ (git-ignored, like the autosummary stubs beside it), so a docs
+    build leaves the work tree clean; rewritten only when its content changes.
+    """
+    from sklearn_losses import datasets, utils
+
     lines = ["API reference", "=============", ""]
     for family, module in all_families().items():
         subpackage, paper = FAMILIES[family]
-        title = f"``sklearn_losses.{subpackage}``"
-        lines += [title, "-" * len(title), "", paper, ""]
-        lines += [f".. currentmodule:: sklearn_losses.{subpackage}", ""]
-        lines += [".. autosummary::", "   :toctree: generated/", "   :template: class.rst", ""]
-        lines += [f"   {name}" for name in module.__all__]
-        lines.append("")
+        lines += _section(None, f"sklearn_losses.{subpackage}", module.__all__, (paper, ""))
     if not all_families():
-        lines.append("No family is built yet.")
-    from sklearn_losses import datasets
+        lines += ["No family is built yet.", ""]
+    lines += _section(None, "sklearn_losses.datasets", datasets.__all__, template=None)
+    lines += _section(None, "sklearn_losses.utils", utils.__all__)
+    text = "\n".join(lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
-    lines += ["``sklearn_losses.datasets``", "-" * 28, ""]
-    lines += [".. currentmodule:: sklearn_losses.datasets", "", ".. autosummary::"]
-    lines += ["   :toctree: generated/", ""]
-    lines += [f"   {name}" for name in datasets.__all__] or ["   "]
-    (Path(__file__).parent / "api.rst").write_text("\n".join(lines) + "\n")
 
-
-_write_api_reference()
+_write_api_reference(Path(__file__).parent / "generated" / "api.rst")

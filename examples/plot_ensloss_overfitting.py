@@ -47,6 +47,7 @@ fig.tight_layout()
 # The paper's training (SGD with momentum, cosine schedule, no early stopping:
 # the final epoch is judged), for 200 epochs.
 paper_training = {
+    "hidden_layer_sizes": (1024,),
     "solver": "sgd",
     "learning_rate": "cosine",
     "learning_rate_init": 1e-4,

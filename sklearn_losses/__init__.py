@@ -26,7 +26,7 @@ FAMILIES = {
     "ensloss": (
         "ensloss",
         "Dai, EnsLoss: Stochastic Calibrated Loss Ensembles for Preventing Overfitting in "
-        "Classification, 2024",
+        "Classification, ICML 2025",
     ),
     "csib": (
         "information_bottleneck",

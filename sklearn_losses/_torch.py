@@ -16,6 +16,7 @@ concurrent threads, and a fit leaves the caller's torch RNG untouched.
 
 import copy
 import math
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -173,46 +174,22 @@ def _make_divergence_guard_class():
     _, skorch = require_torch()
 
     class DivergenceGuard(skorch.callbacks.Callback):
-        """Report a fit that diverged.
-
-        A non-finite epoch loss or weight raises :class:`DivergenceError` at once.
-        Weights that grew ``GROWTH`` times beyond their largest initial magnitude
-        (Adam with a huge step keeps them finite but meaningless) give a
-        ``ConvergenceWarning`` at the end of training.
-        """
-
-        GROWTH = 1e4
+        """Stop a fit whose epoch loss or weights stopped being finite (DivergenceError)."""
 
         def __init__(self, name="the network"):
             self.name = name
 
-        def _largest_weight(self, net):
-            return max(float(p.detach().abs().max()) for p in net.module_.parameters())
-
-        def on_train_begin(self, net, **kwargs):
-            self.initial_ = self._largest_weight(net)
-
         def on_epoch_end(self, net, **kwargs):
+            torch, _ = require_torch()
             record = net.history[-1]
             losses = [record[k] for k in ("train_loss", "valid_loss") if k in record]
-            weights = [p.detach().cpu().numpy() for p in net.module_.parameters()]
+            finite = all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
             check_finite(
                 self.name,
                 np.asarray(losses, dtype=float),
-                *weights,
+                np.asarray(0.0 if finite else np.nan),
                 hint="lower learning_rate_init, or scale the features",
             )
-
-        def on_train_end(self, net, **kwargs):
-            largest = self._largest_weight(net)
-            if largest > self.GROWTH * max(self.initial_, 1e-3):
-                warnings.warn(
-                    f"{self.name} has probably diverged: its largest weight grew from "
-                    f"{self.initial_:.3g} to {largest:.3g} in training; lower "
-                    "learning_rate_init, or scale the features.",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
 
     DivergenceGuard.__module__ = __name__
     DivergenceGuard.__qualname__ = "DivergenceGuard"
@@ -220,16 +197,48 @@ def _make_divergence_guard_class():
 
 
 _LAZY_CLASSES = {"DivergenceGuard": _make_divergence_guard_class}
+_LAZY_LOCK = threading.Lock()
 
 
 def __getattr__(name):
     # Classes that subclass skorch's are made on first use (importing this module
-    # must not import torch) and then cached here, so pickle finds them by name.
+    # must not import torch) and then cached here, once (fits may start in several
+    # threads at a time), so that pickle finds them by name.
     if name in _LAZY_CLASSES:
-        if name not in globals():
-            globals()[name] = _LAZY_CLASSES[name]()
+        with _LAZY_LOCK:
+            if name not in globals():
+                globals()[name] = _LAZY_CLASSES[name]()
         return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Early stopping needs at least this many held-out rows: one row has no variance
+# (Deep CCA's loss, batch norm) and its loss says nothing about generalisation.
+MIN_HELD_OUT = 2
+# A largest weight this many times its initial magnitude means the fit diverged.
+WEIGHT_GROWTH = 1e4
+
+
+def _n_rows(X):
+    return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
+
+
+def _largest_weight(module):
+    return max(float(p.detach().abs().max()) for p in module.parameters())
+
+
+def _forget_device_generators(net):
+    """Drop the training-only GPU generators held by the module, criterion and callbacks.
+
+    A CUDA ``torch.Generator`` pickles with its device and cannot be unpickled on
+    a machine without one; nothing after training draws from it.
+    """
+    torch, _ = require_torch()
+    owners = [*net.module_.modules(), net.criterion_, *(cb for _, cb in net.callbacks_)]
+    for owner in owners:
+        generator = getattr(owner, "generator", None)
+        if isinstance(generator, torch.Generator) and generator.device.type != "cpu":
+            owner.generator = None
 
 
 class SkorchEstimatorMixin:
@@ -239,14 +248,15 @@ class SkorchEstimatorMixin:
 
     - ``_module_factory(X, y, generator)``: a zero-argument callable returning the
       module (called under :func:`build_module`);
-    - ``_criterion(generator)``: the criterion instance.
+    - ``_criterion(generator)``: the criterion instance
 
-    ``generator`` lives on the training device, for modules and criteria that draw
-    random numbers in training (noise, random losses).
+    (``generator`` lives on the training device, for modules and criteria that draw
+    random numbers in training: noise, random losses),
 
     and may override ``_net_class`` (a ``NeuralNet`` subclass, e.g. for a
     ``get_loss`` that needs no target), ``_extra_callbacks(generator)``,
-    ``_train_split(seed)``, ``_monitor()``, ``_drop_last``, and ``_net_options()``
+    ``_train_split(seed, early_stopping)``, ``_n_held_out(X, y)``, ``_monitor()``,
+    ``_drop_last``, and ``_net_options()``
     (skorch options that replace or add to the shared ones).  It calls
     :meth:`_fit_net` from ``fit`` after validating the data, and
     :meth:`_forward_numpy` for predictions.
@@ -263,12 +273,16 @@ class SkorchEstimatorMixin:
     def _net_options(self):
         return {}
 
-    def _train_split(self, seed):
-        """skorch's ``train_split``: with early stopping, a random ``validation_fraction``."""
-        if not self.early_stopping:
+    def _train_split(self, seed, early_stopping):
+        """skorch's ``train_split``: for early stopping, a random ``validation_fraction``."""
+        if not early_stopping:
             return None
         _, skorch = require_torch()
         return skorch.dataset.ValidSplit(self.validation_fraction, random_state=seed)
+
+    def _n_held_out(self, X, y):
+        """How many rows early stopping would hold out (as skorch's ``ValidSplit`` does)."""
+        return math.ceil(self.validation_fraction * _n_rows(X))
 
     def _monitor(self):
         """``(history key, lower is better)`` of the quantity early stopping watches."""
@@ -278,18 +292,17 @@ class SkorchEstimatorMixin:
         # (non-finite numbers are refused by the open intervals of NET_PARAMETERS)
         self._hidden_layer_sizes = check_layer_sizes(self.hidden_layer_sizes)
 
-    def _callbacks(self, generator, seed):
-        _, skorch = require_torch()
+    def _callbacks(self, generator, early_stopping):
+        torch, skorch = require_torch()
         callbacks = [*self._extra_callbacks(generator)]
         if self.learning_rate == "cosine":
-            torch, _ = require_torch()
             callbacks.append(
                 skorch.callbacks.LRScheduler(
                     torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_iter
                 )
             )
         callbacks.append(__getattr__("DivergenceGuard")(type(self).__name__))
-        if self.early_stopping:
+        if early_stopping:
             monitor, lower_is_better = self._monitor()
             callbacks.append(
                 skorch.callbacks.EarlyStopping(
@@ -306,21 +319,37 @@ class SkorchEstimatorMixin:
             callbacks.append(skorch.callbacks.ProgressBar())
         return callbacks
 
+    def _early_stopping_possible(self, X, y):
+        """Whether early stopping is on and has enough rows to hold out; warn when it has not."""
+        if not self.early_stopping:
+            return False
+        if self._n_held_out(X, y) >= MIN_HELD_OUT:
+            return True
+        warnings.warn(
+            f"{type(self).__name__}: validation_fraction={self.validation_fraction} of "
+            f"{_n_rows(X)} rows holds out fewer than {MIN_HELD_OUT}, too few to watch; "
+            f"training for max_iter={self.max_iter} epochs without early stopping.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return False
+
     def _fit_net(self, X, y=None):
         """Build the net from the shared parameters, train it, and prepare inference."""
         torch, _ = require_torch()
         self._check_net_parameters()
         device = resolve_device(self.device)
+        on_cpu = torch.device(device).type == "cpu"
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
-        device_generator = generator
-        if device != "cpu":
-            device_generator = torch.Generator(device=device).manual_seed(seed)
+        device_generator = generator if on_cpu else torch.Generator(device).manual_seed(seed)
         module = build_module(self._module_factory(X, y, device_generator), generator)
+        initial_weight = _largest_weight(module)
         if self.solver == "sgd":
             optimizer = {"optimizer": torch.optim.SGD, "optimizer__momentum": self.momentum}
         else:
             optimizer = {"optimizer": torch.optim.Adam}
+        early_stopping = self._early_stopping_possible(X, y)
         options = {
             "criterion": self._criterion(device_generator),
             "lr": self.learning_rate_init,
@@ -333,8 +362,8 @@ class SkorchEstimatorMixin:
             "iterator_train__generator": generator,
             "iterator_valid": batch_loader,
             "iterator_valid__generator": generator,
-            "train_split": self._train_split(seed),
-            "callbacks": self._callbacks(device_generator, seed),
+            "train_split": self._train_split(seed, early_stopping),
+            "callbacks": self._callbacks(device_generator, early_stopping),
             "verbose": 0,
             "device": device,
             **optimizer,
@@ -342,22 +371,37 @@ class SkorchEstimatorMixin:
         }
         net = self._net_class()(module, **options)
         net.fit(X, y)
+        _forget_device_generators(net)
         self.net_ = net
         self.device_ = device
         self.n_iter_ = len(net.history)
-        # Inference on the CPU runs in float64: float32 products round differently
-        # for different batch shapes, and a row's prediction must not depend on the
-        # rows passed with it.  On a GPU the trained float32 module is used as is.
-        module = net.module_
-        self._inference_module = (
-            copy.deepcopy(module).double().eval() if device == "cpu" else module.eval()
-        )
+        self._warn_if_weights_blew_up(initial_weight)
+        # Inference on the CPU runs in float64 on a copy made once: float32 products
+        # round differently for different batch shapes, and a row's prediction must
+        # not depend on the rows passed with it.  On a GPU the trained float32 module
+        # (inside ``net_``, which pickles to any device) is used as it is.
+        self._inference_module = copy.deepcopy(net.module_).double().eval() if on_cpu else None
         return net
+
+    def _warn_if_weights_blew_up(self, initial):
+        # Adam with a huge step keeps the weights finite but meaningless; judged on
+        # the weights kept (after early stopping restored the best epoch's).
+        largest = _largest_weight(self.net_.module_)
+        if largest > WEIGHT_GROWTH * max(initial, 1e-3):
+            warnings.warn(
+                f"{type(self).__name__} has probably diverged: its largest weight grew from "
+                f"{initial:.3g} to {largest:.3g} in training; lower learning_rate_init, or "
+                "scale the features.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     def _forward_numpy(self, X, part=None, output=0):
         """Run the fitted module (or its submodule ``part``) on ``X`` in eval mode; numpy out."""
         torch, _ = require_torch()
         module = self._inference_module
+        if module is None:
+            module = self.net_.module_.eval()
         if part is not None:
             module = getattr(module, part)
         dtype = next(module.parameters()).dtype

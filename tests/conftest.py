@@ -1,4 +1,7 @@
-"""Test-session settings: one torch thread, a persistent numba cache, a fixed seed."""
+"""Test-session settings: one torch thread, a persistent numba cache, a fixed seed.
+
+Docstring examples get no injected names: ../conftest.py runs each as if pasted.
+"""
 
 import os
 from pathlib import Path
@@ -22,8 +25,3 @@ except ImportError:  # pragma: no cover
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _doctest_namespace(doctest_namespace):
-    doctest_namespace["np"] = np

@@ -26,8 +26,18 @@ NEURAL = {name: cls for name, cls in all_estimators() if issubclass(cls, SkorchE
 SMALL = {
     "DeepCCA": {"n_components": 2, "hidden_layer_sizes": (16,), "batch_size": 32},
     "AggregateMLPRegressor": {"hidden_layer_sizes": (16,), "batch_size": 40},
-    "EnsLossMLPClassifier": {"hidden_layer_sizes": (16,), "batch_size": 32},
-    "CSIBRegressor": {"hidden_layer_sizes": (16,), "decoder_layer_sizes": (8,), "batch_size": 32},
+    # every source of randomness on: resampled Box-Cox lambdas, noise on t
+    "EnsLossMLPClassifier": {
+        "hidden_layer_sizes": (16,),
+        "batch_size": 32,
+        "resample_lambda_every": 1,
+    },
+    "CSIBRegressor": {
+        "hidden_layer_sizes": (16,),
+        "decoder_layer_sizes": (8,),
+        "batch_size": 32,
+        "noise_std": 0.1,
+    },
 }
 
 
@@ -173,3 +183,48 @@ def test_early_stopping_restores_the_best_epochs_weights():
     history = est.net_.history[:, "valid_loss"]
     assert held_out_loss == pytest.approx(min(history), rel=1e-5)
     assert held_out_loss < history[-1]  # the last epoch was worse: weights were restored
+
+
+@pytest.mark.parametrize("name", sorted(NEURAL))
+def test_too_few_rows_to_hold_out_trains_without_early_stopping(name):
+    X, y, fit_params, method = _task(name)
+    n = 12 if name == "AggregateMLPRegressor" else 8  # 3 bags of 4 rows: one bag held out
+    fit_params = {k: v[:n] for k, v in fit_params.items()}
+    est = _estimator(name, early_stopping=True, max_iter=5, random_state=0)
+    with pytest.warns(UserWarning, match="without early stopping"):
+        est.fit(X[:n], y[:n], **fit_params)
+    assert est.n_iter_ == 5
+    assert all(np.all(np.isfinite(np.asarray(o))) for o in np.atleast_1d(getattr(est, method)(X)))
+
+
+def test_deep_cca_andrew_loss_on_a_handful_of_rows_is_finite():
+    X, Y, _, _ = _task("DeepCCA")
+    est = _estimator("DeepCCA", loss="andrew", batch_size=4, random_state=0).fit(X[:6], Y[:6])
+    assert np.all(np.isfinite(est.transform(X)))
+
+
+def test_batch_norm_needs_two_rows():
+    X, _, _, _ = _task("EnsLossMLPClassifier")
+    est = _estimator("EnsLossMLPClassifier", random_state=0)
+    with pytest.warns(UserWarning, match="without early stopping"):
+        est.fit(X[:2], [0, 1])  # one batch of two rows: batch norm works
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        _estimator("EnsLossMLPClassifier").fit(X[:1], [0])
+
+
+@pytest.mark.parametrize("device", ["cpu", "cpu:0"])
+def test_cpu_predictions_do_not_depend_on_the_other_rows(device):
+    X, y, _, _ = _task("CSIBRegressor")
+    est = _estimator("CSIBRegressor", device=device, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(est.predict(X[:7]), est.predict(X)[:7])
+
+
+def test_bag_codes_stay_exact_beyond_float32():
+    from sklearn_losses.aggregate._nets import BagLoss
+
+    # two singleton bags whose codes collide in float32 (2**24 + 1 rounds to 2**24)
+    codes = np.array([2.0**24, 2.0**24 + 1])
+    target = torch.as_tensor(np.column_stack([[1.0, -1.0], codes]))
+    prediction = torch.zeros(2, 1, dtype=torch.float64)
+    # as two bags: (1 - 0)^2 + (-1 - 0)^2 over 2 rows; as one bag it would be 0
+    assert float(BagLoss(rho=0.0)(prediction, target)) == pytest.approx(1.0)

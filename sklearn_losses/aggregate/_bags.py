@@ -126,6 +126,7 @@ def make_bags(n_samples, bag_size, *, random_state=None):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.aggregate import make_bags
     >>> bags = make_bags(10, 5, random_state=0)
     >>> np.bincount(bags).tolist()

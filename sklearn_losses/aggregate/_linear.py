@@ -12,6 +12,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ..utils.validation import check_sparse_structure
 from ._bags import BagOperator, check_bags
+from ._scoring import BagScoreMixin
 
 __all__ = ["AggregateLinearRegression"]
 
@@ -40,6 +41,12 @@ class AggregateStatistics:
         self.between = X_sum.T @ (X_sum / bags.weight[:, None])
         self.rhs = X_sum.T @ y_bar
         gram = _weighted_gram(X, weight)
+        if not (np.all(np.isfinite(gram)) and np.all(np.isfinite(self.rhs))):
+            raise ValueError(
+                "The sufficient statistics of X and y overflow float64 (values of about 1e154 "
+                "or more square past its range); scale the features and the response, e.g. "
+                "with StandardScaler."
+            )
         self.within = gram - self.between
         self.x_mean = np.zeros(X.shape[1])
         self.y_mean = 0.0
@@ -79,7 +86,7 @@ def _weighted_gram(X, weight):
     return gram
 
 
-class AggregateLinearRegression(RegressorMixin, BaseEstimator):
+class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
     """Least squares from bag-level responses, with the bag/instance interpolation rho.
 
     Rows come in bags whose individual responses are hidden: only each bag's mean
@@ -97,6 +104,15 @@ class AggregateLinearRegression(RegressorMixin, BaseEstimator):
     bags of size k); the within-bag prediction variance is exactly their
     difference.  Solved in closed form in O(n d^2) time and O(n + d^2) extra
     memory, dense or sparse ``X``.
+
+    Scoring: ``score(X, y, bags=bags)`` is the R^2 of the bag means, the score for
+    responses known only as bag aggregates; without ``bags`` it is the row-level
+    R^2, meaningful only against row-level responses (against broadcast bag means
+    it counts the within-bag spread of the predictions as error).  In model
+    selection with metadata routing on, request ``bags`` for both fit and score
+    (``set_fit_request(bags=True).set_score_request(bags=True)``) or pass
+    ``scoring=make_bag_scorer()``, and split with ``GroupKFold`` on the bag ids so
+    that no bag is cut between training and held-out rows.
 
     Read more in the :doc:`User Guide </user_guide/aggregate>`.
 
@@ -125,9 +141,11 @@ class AggregateLinearRegression(RegressorMixin, BaseEstimator):
     See Also
     --------
     AggregateLinearRegressionCV : chooses rho by grouped cross-validation.
+    make_bag_scorer : bag-level squared error as a ``scoring=`` object.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.aggregate import (
     ...     AggregateLinearRegression, aggregate_responses, make_bags)
     >>> rng = np.random.default_rng(0)
@@ -138,6 +156,10 @@ class AggregateLinearRegression(RegressorMixin, BaseEstimator):
     >>> reg = AggregateLinearRegression(rho=0.0).fit(X, y_bag, bags=bags)
     >>> reg.coef_.round(1)
     array([ 1. , -2. ,  0.5])
+    >>> round(reg.score(X, y_bag, bags=bags), 3)  # R^2 of the bag means
+    0.998
+    >>> round(reg.score(X, y_bag), 1)  # row-level R^2 against bag means: not a fair score
+    -8.2
     """
 
     _parameter_constraints = {

@@ -53,6 +53,9 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
     With fewer bags than about the number of features the choice is not robust:
     a fold then has too few bags to fit the bag-level end of the grid.
 
+    ``score(X, y, bags=bags)`` is the R^2 of the bag means, as in
+    :class:`AggregateLinearRegression`.
+
     Read more in the :doc:`User Guide </user_guide/aggregate>`.
 
     Parameters
@@ -94,6 +97,7 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.aggregate import (
     ...     AggregateLinearRegressionCV, aggregate_responses, make_bags)
     >>> rng = np.random.default_rng(0)

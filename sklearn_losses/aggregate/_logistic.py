@@ -68,6 +68,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.aggregate import AggregateLogisticRegression, make_bags
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(30000, 2))

@@ -1,5 +1,6 @@
 """A neural network trained on bag-level responses (skorch, batches of whole bags)."""
 
+import math
 from functools import partial
 from numbers import Real
 
@@ -10,19 +11,24 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import NET_PARAMETERS, SkorchEstimatorMixin, mlp
 from ._bags import BagOperator, check_bags
+from ._scoring import BagScoreMixin
 
 __all__ = ["AggregateMLPRegressor"]
 
 
-class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator):
+class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin, BaseEstimator):
     """Multi-layer perceptron trained from bag-level responses.
 
     The loss of :class:`AggregateLinearRegression` for a neural network ``f``:
     squared error between each bag's mean response and mean prediction, plus
-    ``rho`` times the within-bag variance of the predictions.  Trained with Adam
-    through skorch on batches made of **whole bags** (a bag is never split across
+    ``rho`` times the within-bag variance of the predictions.  Trained (with Adam
+    by default) through skorch on batches made of **whole bags** (a bag is never split across
     batches, so every batch sees complete bag means).  The response is
     standardized internally and predictions are returned on the original scale.
+
+    ``score(X, y, bags=bags)`` is the R^2 of the bag means (for held-out bag
+    aggregates); without ``bags`` the row-level R^2.  See
+    :class:`AggregateLinearRegression` for model selection on bags.
 
     Read more in the :doc:`User Guide </user_guide/aggregate>`.
 
@@ -73,6 +79,8 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
         The trained network.
     device_ : str
         The device used.
+    n_iter_ : int
+        Number of epochs run (fewer than ``max_iter`` when early stopping stopped).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -80,6 +88,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.aggregate import (
     ...     AggregateMLPRegressor, aggregate_responses, make_bags)
     >>> rng = np.random.default_rng(0)
@@ -180,12 +189,16 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, RegressorMixin, BaseEstimator)
 
         return {"iterator_train": whole_bag_loader, "iterator_valid": whole_bag_loader}
 
-    def _train_split(self, seed):
-        if not self.early_stopping:
+    def _train_split(self, seed, early_stopping):
+        if not early_stopping:
             return None
         from ._nets import split_by_bags
 
         return partial(split_by_bags, validation_fraction=self.validation_fraction, seed=seed)
+
+    def _n_held_out(self, X, y):
+        # whole bags are held out: count bags, as GroupShuffleSplit does
+        return math.ceil(self.validation_fraction * len(np.unique(y[:, 1])))
 
     def predict(self, X):
         """Predict each row's response.

@@ -79,7 +79,7 @@ class WholeBagSampler(Sampler):
         return sum(1 for _ in self._batches(np.arange(len(self.members))))
 
 
-def whole_bag_loader(dataset, batch_size=256, shuffle=True, generator=None, **_):
+def whole_bag_loader(dataset, batch_size=256, shuffle=False, generator=None, **_):
     """skorch iterator factory: whole-bag batches; the bag codes are the targets' 2nd column."""
     bags = np.asarray(dataset.y)[:, 1]
     sampler = WholeBagSampler(bags, batch_size, shuffle, generator)

@@ -85,6 +85,7 @@ def privatize_responses(y, bags, *, epsilon, bounds, random_state=None):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.aggregate import privatize_responses
     >>> y = np.array([0.0, 1.0, 5.0, 6.0])
     >>> privatize_responses(y, [0, 0, 1, 1], epsilon=1e9, bounds=(0, 4)).round(3)
@@ -296,6 +297,7 @@ def bag_size_search(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.aggregate import AggregateLinearRegressionCV, bag_size_search
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(3000, 5))

@@ -2,13 +2,13 @@
 
 import numpy as np
 from sklearn import get_config
-from sklearn.metrics import make_scorer
+from sklearn.metrics import make_scorer, r2_score
 from sklearn.utils._param_validation import validate_params
-from sklearn.utils.validation import _check_sample_weight, check_array
+from sklearn.utils.validation import _check_sample_weight, check_array, check_consistent_length
 
 from ._bags import BagOperator, check_bags
 
-__all__ = ["bag_mean_squared_error", "make_bag_scorer"]
+__all__ = ["BagScoreMixin", "bag_mean_squared_error", "make_bag_scorer"]
 
 
 @validate_params(
@@ -69,6 +69,11 @@ def make_bag_scorer():
     ``GridSearchCV(...).fit(X, y, bags=b)`` score held-out bags; without routing
     scikit-learn passes no ``bags`` to scorers and every row is its own bag.
 
+    The aggregate regressors' own ``score`` is the bag-level R^2 when it receives
+    ``bags`` (with routing: ``set_score_request(bags=True)``); this scorer is the
+    same comparison as a squared error, for ``scoring=`` and for estimators whose
+    ``score`` knows nothing of bags.
+
     Returns
     -------
     scorer : callable
@@ -83,3 +88,47 @@ def make_bag_scorer():
     if get_config().get("enable_metadata_routing", False):
         scorer = scorer.set_score_request(bags=True)
     return scorer
+
+
+class BagScoreMixin:
+    """``score`` as R^2 of the bag means when ``bags`` is given (left of ``RegressorMixin``).
+
+    A model fitted on bag aggregates is usually evaluated on bag aggregates too:
+    the row-level R^2 of ``RegressorMixin.score`` then compares row predictions
+    with their bag's mean and counts the within-bag spread the model rightly
+    predicts as error.  Given ``bags``, both sides are averaged per bag first.
+    """
+
+    def score(self, X, y, sample_weight=None, bags=None):
+        """R^2 of the predictions; of their bag means against the responses' when given bags.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,)
+            True responses, or their bag aggregates broadcast to the rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; with ``bags`` each bag counts with its total weight.
+        bags : array-like of shape (n_samples,), default=None
+            Bag ids of the test rows.  None: the ordinary row-level R^2, as
+            ``RegressorMixin.score``.  Given: R^2 between the bag means of the
+            predictions and of ``y``, the score that fits responses known only as
+            bag aggregates.  With metadata routing on, model selection passes the
+            held-out bag ids here once the estimator has
+            ``set_score_request(bags=True)``; see also :func:`make_bag_scorer`.
+
+        Returns
+        -------
+        score : float
+            R^2 at the row level (``bags=None``) or at the bag level.
+        """
+        if bags is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        y_pred = self.predict(X)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y").ravel()
+        check_consistent_length(y, y_pred)
+        codes = check_bags(bags, y.shape[0])
+        weight = _check_sample_weight(sample_weight, y, dtype=np.float64, ensure_non_negative=True)
+        op = BagOperator(codes, weight)
+        return float(r2_score(op.mean(y), op.mean(y_pred), sample_weight=op.weight))

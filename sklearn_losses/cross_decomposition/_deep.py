@@ -32,7 +32,7 @@ class DeepCCA(
     """Deep canonical correlation analysis with the Eckart-Young loss (DCCA-EY).
 
     One neural network per view maps it to ``n_components`` outputs; the networks
-    are trained with Adam on the Eckart-Young loss of their outputs (Chapman et
+    are trained (with Adam by default) on the Eckart-Young loss of their outputs (Chapman et
     al., ICLR 2024), which, unlike the classical objective, needs no matrix
     inverse.  A final exact linear :class:`CCA` on the training outputs puts the
     representation in canonical form (sorted, unit variance, uncorrelated), so
@@ -104,6 +104,8 @@ class DeepCCA(
         Training correlations of the learned representation.
     device_ : str
         The device used.
+    n_iter_ : int
+        Number of epochs run (fewer than ``max_iter`` when early stopping stopped).
     x_mean_, x_std_, y_mean_, y_std_ : ndarray
         Standardization of the views.
     n_features_in_ : int

@@ -107,6 +107,7 @@ def eckart_young_loss(X, Y, Wx, Wy, *, regularization=0.0, second_batch=None):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.cross_decomposition import eckart_young_loss
     >>> X = np.array([[1.0], [-1.0]]); Y = X.copy()
     >>> eckart_young_loss(X, Y, np.ones((1, 1)), np.ones((1, 1)))  # -4 * 2 + (2 + 2) ** 2
@@ -135,6 +136,7 @@ def eckart_young_gradient(X, Y, Wx, Wy, *, regularization=0.0, second_batch=None
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_losses.cross_decomposition import eckart_young_gradient
     >>> X = np.array([[1.0], [-1.0]])
     >>> gx, gy = eckart_young_gradient(X, X, np.ones((1, 1)), np.ones((1, 1)))

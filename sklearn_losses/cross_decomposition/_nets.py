@@ -95,7 +95,7 @@ class AndrewLoss(nn.Module):
         self.eps = eps
 
     def forward(self, zx, zy):
-        n = zx.shape[0] - 1
+        n = max(zx.shape[0] - 1, 1)
         zx, zy = _centred(zx), _centred(zy)
         eye = torch.eye(zx.shape[1], dtype=zx.dtype, device=zx.device)
         root_x = _inverse_sqrt(zx.T @ zx / n + self.eps * eye)

@@ -39,7 +39,7 @@ class StochasticCCA(TwoViewBase):
     estimator as it was before the call.
 
     A fit whose weights or loss stop being finite raises
-    :class:`~sklearn_losses.utils._convergence.DivergenceError` (a ``ValueError``);
+    :class:`~sklearn_losses.utils.DivergenceError` (a ``ValueError``);
     ``fit`` warns with a ``ConvergenceWarning`` when it runs ``max_iter`` epochs
     without meeting the stopping rule (unless ``tol=0``, which asks for ``max_iter``
     epochs).

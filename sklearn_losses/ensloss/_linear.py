@@ -70,7 +70,7 @@ def _largest_entry(X):
 class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator):
     """Linear classifier trained on random calibrated losses (EnsLoss) or a fixed surrogate.
 
-    EnsLoss (Dai, 2024) replaces the surrogate loss of empirical risk minimisation
+    EnsLoss (Dai, ICML 2025) replaces the surrogate loss of empirical risk minimisation
     by a new random convex, classification-calibrated loss at every SGD step: the
     step needs only the loss's derivative at the batch margins ``z = y f(x)``, and
     :func:`calibrated_loss_derivatives` draws one that satisfies the conditions.
@@ -105,7 +105,7 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
         at epoch ``t``, or ``eta0`` throughout.
     eta0 : float, default=0.01
         Initial step size.  Too large a step (for the scale of the features) makes
-        the fit diverge: :class:`~sklearn_losses.utils._convergence.DivergenceError`
+        the fit diverge: :class:`~sklearn_losses.utils.DivergenceError`
         (a ``ValueError``), checked after every epoch.
     momentum : float in [0, 1), default=0.9
         Heavy-ball momentum (PyTorch's convention: ``v <- momentum * v + grad``).

@@ -47,7 +47,7 @@ def max_grad_norm(loss):
 def calibrated_loss_derivatives(margins, *, boxcox_lambda=0.0, random_state=None):
     """Draw the derivative of a random convex calibrated loss at a batch of margins.
 
-    EnsLoss (Dai, 2024) never writes a loss down: SGD needs only the derivative
+    EnsLoss (Dai, ICML 2025) never writes a loss down: SGD needs only the derivative
     ``g_i = phi'(z_i)`` at the margins ``z_i = y_i f(x_i)``, and the conditions that
     make ``phi`` a convex, classification-calibrated loss that is bounded below
     translate into conditions on ``g``.  Each call draws ``g`` afresh:

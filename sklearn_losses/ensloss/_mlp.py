@@ -31,8 +31,9 @@ class EnsLossMLPClassifier(
     layer is ``Linear -> ReLU -> BatchNorm1d``, then a linear output.  The
     defaults (Adam, early stopping) train well on small tabular data; the paper
     trains 1024 units by SGD with momentum, weight decay and a cosine schedule for
-    300 epochs and keeps the final epoch (``solver="sgd", learning_rate="cosine",
-    learning_rate_init=1e-4, max_iter=300, early_stopping=False``).  With
+    300 epochs and keeps the final epoch (``hidden_layer_sizes=(1024,),
+    solver="sgd", learning_rate="cosine", learning_rate_init=1e-4, max_iter=300,
+    early_stopping=False``).  With
     ``loss="ensloss"`` every step draws a new random convex calibrated loss
     derivative (see :func:`calibrated_loss_derivatives`); the fixed losses train
     the same network on the same batches for comparison.  The paper's claim is
@@ -99,6 +100,8 @@ class EnsLossMLPClassifier(
         The trained network (``net_.history`` holds the per-epoch records).
     device_ : str
         The device used.
+    n_iter_ : int
+        Number of epochs run (fewer than ``max_iter`` when early stopping stopped).
     validation_scores_ : list of float
         Accuracy on ``(X_val, y_val)`` after each epoch, when they were given to ``fit``.
     n_features_in_ : int
@@ -202,6 +205,11 @@ class EnsLossMLPClassifier(
                 "needs at least 2 rows per batch. Use batch_size >= 2 or batch_norm=False."
             )
         X, y = validate_data(self, X, y, dtype=np.float32)
+        if self.batch_norm and X.shape[0] < 2:
+            raise ValueError(
+                f"Found {X.shape[0]} sample(s); batch normalisation needs at least 2 rows. "
+                "Use more rows or batch_norm=False."
+            )
         Y = encode_labels(self, y).astype(np.float32)
         self._validation = self._validation_set(X_val, y_val)  # read while the net is built
         try:
@@ -241,12 +249,17 @@ class EnsLossMLPClassifier(
             self.loss, self.resample_lambda_every, self._validation is not None, generator
         )
 
-    def _train_split(self, seed):
+    def _train_split(self, seed, early_stopping):
         if self._validation is None:
-            return super()._train_split(seed)
+            return super()._train_split(seed, early_stopping)
         from ._nets import predefined_validation
 
-        return predefined_validation(*self._validation)
+        return predefined_validation(*self._validation)  # scored every epoch, stopping or not
+
+    def _n_held_out(self, X, y):
+        if self._validation is None:
+            return super()._n_held_out(X, y)
+        return len(self._validation[0])
 
     def decision_function(self, X):
         """The network's logits (one column per class when multiclass).

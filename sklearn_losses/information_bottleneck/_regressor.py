@@ -124,6 +124,8 @@ class CSIBRegressor(
         The trained network.
     device_ : str
         The device used.
+    n_iter_ : int
+        Number of epochs run (fewer than ``max_iter`` when early stopping stopped).
     information_plane_ : dict of ndarray
         Per epoch, the training-batch means of ``"mutual_information"`` (the
         compression term as trained, normalized when ``normalize_mi``) and of
@@ -230,8 +232,8 @@ class CSIBRegressor(
         self : object
             The fitted estimator.
         """
-        check_layer_sizes(self.hidden_layer_sizes, allow_empty=False)
-        check_layer_sizes(self.decoder_layer_sizes, "decoder_layer_sizes")
+        check_layer_sizes(self.hidden_layer_sizes, allow_empty=False)  # t needs an encoder
+        self._decoder_sizes = check_layer_sizes(self.decoder_layer_sizes, "decoder_layer_sizes")
         if self.batch_size > LARGE_BATCH:
             warnings.warn(
                 f"batch_size={self.batch_size}: the CS-IB loss builds batch_size^2 Gram "
@@ -258,11 +260,8 @@ class CSIBRegressor(
     def _module_factory(self, X, Y, generator):
         from ._nets import BottleneckNetwork
 
-        encoder = self._hidden_layer_sizes
-        decoder = check_layer_sizes(self.decoder_layer_sizes, "decoder_layer_sizes")
-        return partial(
-            BottleneckNetwork, X.shape[1], Y.shape[1], encoder, decoder, self.noise_std, generator
-        )
+        sizes = (self._hidden_layer_sizes, self._decoder_sizes)
+        return partial(BottleneckNetwork, X.shape[1], Y.shape[1], *sizes, self.noise_std, generator)
 
     def _criterion(self, generator):
         from torch.nn import MSELoss

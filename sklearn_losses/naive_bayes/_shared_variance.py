@@ -233,8 +233,8 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
             )
         if not np.all(np.isfinite(self.pooled_var_)):
             raise ValueError(
-                "The variance of some features overflows float64 (values around 1e154 or "
-                "larger square to infinity); scale the features, e.g. with StandardScaler."
+                "The variance of some features overflows float64 (values of about 1e154 or "
+                "more square past its range); scale the features, e.g. with StandardScaler."
             )
         self.class_prior_ = self._priors(proportions)
         with np.errstate(divide="ignore"):

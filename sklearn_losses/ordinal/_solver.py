@@ -138,7 +138,7 @@ def fista(
     feasible.  Stops when the KKT violation at the iterate is below ``tol``, or
     when the objective stalls (a solution on the boundary of the ordered set,
     where the unconstrained KKT conditions do not apply).  Every accepted iterate
-    is checked to be finite (:class:`~sklearn_losses.utils._convergence.DivergenceError`
+    is checked to be finite (:class:`~sklearn_losses.utils.DivergenceError`
     naming ``name`` otherwise); running out of ``max_iter`` is left to the caller
     to report.
 

@@ -148,6 +148,8 @@ def progress(iterable, label, total=None, *, every=5.0):
         return
     if total is None:
         total = len(iterable)
+    if total == 0:
+        return
     in_place = bool(getattr(stream, "isatty", lambda: False)())
     start = last = time.perf_counter()
     done = 0

@@ -261,12 +261,13 @@ def _privacy_reading(curves):
     k_large = BAG_SIZES[int(np.argmin(mean_large[: len(BAG_SIZES)]))]
     best_small = mean_small[: len(BAG_SIZES)].min()
     verdict = "comes close to" if mean_small[-1] <= 1.25 * best_small else "stays well above"
+    at_large = "no bagging (k=1) is best" if k_large == 1 else f"bags of {k_large} are best"
     return (
         f"at epsilon={small:g} bags of {k_small} divide the risk of k=1 by "
         f"{mean_small[0] / best_small:.1f} (averaging shrinks the noise k-fold); at "
-        f"epsilon={large:g} the noise is small and bags of {k_large} are best. Much of the gain "
-        f"is shrinkage: ridge at k=1 {verdict} the best bag size at epsilon={small:g} "
-        f"({mean_small[-1]:.3g} against {best_small:.3g})."
+        f"epsilon={large:g} the noise is small and {at_large}. Much of the gain is shrinkage: "
+        f"ridge at k=1 {verdict} the best bag size at epsilon={small:g} "
+        f"({mean_small[-1]:.3f} against {best_small:.3f})."
     )
 
 

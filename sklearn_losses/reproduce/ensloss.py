@@ -183,7 +183,7 @@ def run(*, quick=False, out=None, random_state=0):
 
 
 def _reading(results, plan):
-    wins, losses = [], []
+    wins, behind = [], []
     for task, model, noise in plan:
         scores = results[(task, model, noise)]
         for loss in LOSSES[1:]:
@@ -192,15 +192,16 @@ def _reading(results, plan):
             if p < 0.05:
                 wins.append(where)
             elif diff < 0:
-                losses.append(where)
-    text = f"EnsLoss is significantly ahead (p < 0.05) in {len(wins)} of " + (
-        f"{len(plan) * (len(LOSSES) - 1)} comparisons"
+                reverse = paired_comparison(scores[loss], scores["ensloss"])[2]
+                behind.append(where + (", significant" if reverse < 0.05 else ""))
+    n_comparisons = len(plan) * (len(LOSSES) - 1)
+    text = (
+        f"EnsLoss is significantly ahead (p < 0.05) in {len(wins)} of {n_comparisons} comparisons"
     )
-    if losses:
+    if behind:
         text += (
-            "; it trails " + ", ".join(losses) + ": EnsLoss guards against overfitting, so "
-            "where a fixed loss does not overfit (clean labels, a linear model) it has nothing "
-            "to gain and its random losses add noise"
+            "; it is behind " + "; ".join(behind) + ". EnsLoss guards against overfitting: where "
+            "a fixed loss does not overfit (clean labels, a linear model) it has nothing to gain"
         )
     return text + "."
 

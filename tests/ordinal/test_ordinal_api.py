@@ -177,3 +177,35 @@ def test_coefficient_path_plot_marks_the_chosen_alpha(data):
     ax = plot_coefficient_path(model)
     assert len(ax.lines) == X.shape[1] + 1  # one curve per feature and the alpha_ marker
     np.testing.assert_allclose(ax.lines[-1].get_xdata(), model.alpha_)
+
+
+def test_coefficient_path_plot_names_its_curves_and_its_reversed_axis(data):
+    pytest.importorskip("matplotlib")
+    pd = pytest.importorskip("pandas")
+    import matplotlib.pyplot as plt
+
+    from sklearn_losses.ordinal import plot_coefficient_path
+
+    X, y = data
+    columns = [f"feature {j}" for j in range(X.shape[1])]
+    model = PRESTOClassifierCV(alphas=5, cv=3).fit(pd.DataFrame(X, columns=columns), y)
+    ax = plot_coefficient_path(model)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == columns + [f"chosen alpha_ = {model.alpha_:.2g}"]
+    left, right = ax.get_xlim()
+    assert left > right  # alpha decreases to the right ...
+    assert "decreasing to the right" in ax.get_xlabel()  # ... and the label says so
+    plt.close(ax.figure)
+
+    # many features: the largest at the chosen alpha are named, the others share one entry
+    rng = np.random.default_rng(0)
+    wide = np.hstack([X, rng.uniform(-1, 1, size=(X.shape[0], 12 - X.shape[1]))])
+    model = PRESTOClassifierCV(alphas=5, cv=3).fit(wide, y)
+    ax = plot_coefficient_path(model)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[-2:] == ["3 other features", f"chosen alpha_ = {model.alpha_:.2g}"]
+    diffs = model.coef_path_[model.best_index_, :, -1] - model.coef_path_[model.best_index_, :, -2]
+    largest = np.argsort(-np.abs(diffs), kind="stable")[:9]
+    assert legend[:-2] == [f"x{j}" for j in sorted(largest)]
+    assert len(ax.lines) == 13
+    plt.close(ax.figure)

@@ -9,6 +9,7 @@ non-finite output in silence.
 """
 
 import inspect
+import re
 import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,10 @@ from instance_params import make_instance  # noqa: E402
 from sklearn_losses.utils import all_estimators  # noqa: E402
 
 ESTIMATORS = dict(all_estimators())
+# what numpy, scipy or scikit-learn say when a non-finite number reaches them from
+# inside a fit: the input was finite, so these would be errors from deep inside
+# (scikit-learn's "value too large for dtype('float32')" on the input is a clear refusal)
+GENERIC_ERRORS = r"contains NaN|infinity(?! or a value too large)|infs or NaNs|non-finite values"
 NAMES = sorted(ESTIMATORS)
 
 
@@ -81,8 +86,8 @@ def test_extreme_magnitudes_fit_or_refuse_clearly(name, scale):
         warnings.simplefilter("ignore")  # convergence and scale warnings are allowed
         try:
             est.fit(X * scale, y, **fit_params)
-        except ValueError as error:  # a refusal must say what is wrong in words
-            assert len(str(error)) > 20
+        except ValueError as error:  # a refusal must say what is wrong, in our words
+            assert not re.search(GENERIC_ERRORS, str(error)), f"{name}: {error}"
             return
         for out in _outputs(est, X * scale):
             if out.dtype.kind == "f":
@@ -161,7 +166,6 @@ def test_inputs_are_not_mutated(name):
     est = _instance(name)
     est.set_params(**_random_state_params(est))
     X, y, fit_params = _task(est)
-    X.flags.writeable = True
     copies = [X.copy(), y.copy(), *(np.copy(v) for v in fit_params.values())]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
