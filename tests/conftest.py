@@ -21,6 +21,12 @@ try:  # Two torch threads on two shared cores run ~40x slower than one (ecosyste
 except ImportError:  # pragma: no cover
     pass
 
+# Likewise for BLAS: the suite's many small fits run 5-20x slower with two BLAS threads
+# on a busy 2-core machine (and NumPy's and SciPy's pools fight).  One thread each.
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(limits=1)
+
 
 @pytest.fixture
 def rng():

@@ -230,7 +230,7 @@ class TwoViewBase(
 
         Returns
         -------
-        x_scores : ndarray of shape (n_samples, n_components_)
+        x_scores : ndarray of shape (n_samples, `n_components_`)
             Returned alone when ``Y`` is None, else as ``(x_scores, y_scores)``.
         """
         check_is_fitted(self)
@@ -252,7 +252,7 @@ class TwoViewBase(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components_)
+        X : array-like of shape (n_samples, `n_components_`)
             X scores.
 
         Returns

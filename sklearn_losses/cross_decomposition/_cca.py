@@ -49,14 +49,14 @@ class CCA(TwoViewBase):
     ----------
     n_components_ : int
         Number of components fitted (``n_components``, or its resolution when None).
-    x_weights_, y_weights_ : ndarray of shape (n_features, n_components_)
+    x_weights_, y_weights_ : ndarray of shape (n_features, `n_components_`)
         Weights on the standardized views.  A component that a rank-deficient view
         cannot carry (regularization=0) has zero weights in it and scores 0.
-    x_loadings_, y_loadings_ : ndarray of shape (n_features, n_components_)
+    x_loadings_, y_loadings_ : ndarray of shape (n_features, `n_components_`)
         Covariance of each standardized column with each score.
-    canonical_correlations_ : ndarray of shape (n_components_,)
+    canonical_correlations_ : ndarray of shape (`n_components_`,)
         Training correlation of each pair of scores (descending for regularization=0).
-    eigenvalues_ : ndarray of shape (n_components_,)
+    eigenvalues_ : ndarray of shape (`n_components_`,)
         The generalised eigenvalues, descending; equal to the correlations at c=0.
     coef_ : ndarray of shape (n_features, n_targets)
         Linear predictor of Y from standardized X through the scores.

@@ -81,11 +81,11 @@ class StochasticCCA(TwoViewBase):
     ----------
     n_components_ : int
         Number of components fitted (``n_components``, or its resolution when None).
-    x_weights_, y_weights_ : ndarray of shape (n_features, n_components_)
+    x_weights_, y_weights_ : ndarray of shape (n_features, `n_components_`)
         Weights on the standardized views, in canonical form.
-    canonical_correlations_ : ndarray of shape (n_components_,)
+    canonical_correlations_ : ndarray of shape (`n_components_`,)
         Training correlations of the score pairs.
-    eigenvalues_ : ndarray of shape (n_components_,)
+    eigenvalues_ : ndarray of shape (`n_components_`,)
         Generalised eigenvalues within the fitted span.
     loss_curve_ : list of float
         Full-data Eckart-Young loss after each epoch (``fit`` only).
