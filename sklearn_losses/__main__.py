@@ -104,8 +104,12 @@ def main(argv=None):
         + "; default: all",
     )
     rep.add_argument("--quick", action="store_true", help="few replications, for a smoke run")
-    rep.add_argument("--out", default="reproduce_output", help="folder for plots")
-    rep.add_argument("--random-state", type=int, default=0)
+    rep.add_argument(
+        "--out", default="reproduce_output", help="folder for plots (default: reproduce_output)"
+    )
+    rep.add_argument(
+        "--random-state", type=int, default=0, help="seed of the whole run (default: 0)"
+    )
     args = parser.parse_args(argv)
     return {"list": _cmd_list, "reproduce": _cmd_reproduce}[args.command](args)
 

@@ -6,6 +6,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -23,8 +24,9 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
     squared error between each bag's mean response and mean prediction, plus
     ``rho`` times the within-bag variance of the predictions.  Trained (with Adam
     by default) through skorch on batches made of **whole bags** (a bag is never split across
-    batches, so every batch sees complete bag means).  The response is
-    standardized internally and predictions are returned on the original scale.
+    batches, so every batch sees complete bag means).  The features and the
+    response are standardized internally and predictions are returned on the
+    original scale.
 
     ``score(X, y, bags=bags)`` is the R^2 of the bag means (for held-out bag
     aggregates); without ``bags`` the row-level R^2.  See
@@ -165,7 +167,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         self : object
             The fitted estimator.
         """
-        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         codes = check_bags(bags, X.shape[0])
         y_bag = BagOperator(codes, np.ones(len(y))).mean(y.astype(np.float64))[codes]
         self._y_mean = float(y_bag.mean())
@@ -173,7 +175,11 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         self._y_scale = std if std > 0 else 1.0
         # float64 so that bag codes stay exact (float32 collides beyond 2**24 bags)
         target = np.column_stack([(y_bag - self._y_mean) / self._y_scale, codes])
-        self._fit_net(np.require(X, requirements=["C", "W"]), target.astype(np.float64))
+        # features on a unit scale: a network's default initialisation and step assume it
+        # (diabetes' columns, of std 0.05, left the network at R^2 0.08 after 100 epochs)
+        self._x_scaler = StandardScaler().fit(X)
+        Xs = self._x_scaler.transform(X).astype(np.float32)
+        self._fit_net(Xs, target.astype(np.float64))
         return self
 
     def _module_factory(self, X, y, generator):
@@ -213,8 +219,9 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         y_pred : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
-        return self._forward_numpy(X).ravel() * self._y_scale + self._y_mean
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        Xs = self._x_scaler.transform(X)
+        return self._forward_numpy(Xs).ravel() * self._y_scale + self._y_mean
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
