@@ -97,6 +97,7 @@ def main(argv=None):
         "family",
         nargs="?",
         default="all",
+        type=str.lower,  # "PRESTO" is presto
         choices=[*FAMILY_NAMES, "all"],
         metavar="FAMILY",
         help="a family's short or subpackage name: "

@@ -124,6 +124,8 @@ def test_reproduce_accepts_short_and_subpackage_names(monkeypatch, capsys):
         assert main(["reproduce", subpackage, "--quick", "--out", "unused"]) == 0
         assert main(["reproduce", family, "--quick", "--out", "unused"]) == 0
         assert calls[-2:] == [family, family]
+    assert main(["reproduce", "PRESTO", "--quick", "--out", "unused"]) == 0  # any case
+    assert calls[-1] == "presto"
     assert reproduce.resolve_family("ordinal") == reproduce.resolve_family("presto") == "presto"
     with pytest.raises(ValueError, match=r"presto \(ordinal\)"):
         reproduce.resolve_family("spaceship")
