@@ -31,10 +31,15 @@ for beta in (0.0, 1e-2, 1e-1):
     reg = CSIBRegressor(beta, **settings).fit(X_train, y_train)
     plane = reg.information_plane_
     rmse = root_mean_squared_error(y_test, reg.predict(X_test))
-    ax.plot(
+    (line,) = ax.plot(
         plane["mutual_information"], plane["prediction"], label=f"beta={beta:g}, RMSE {rmse:.2f}"
     )
-    ax.scatter(plane["mutual_information"][-1], plane["prediction"][-1])
+    # where training starts (open circle) and ends (filled)
+    mi, term = plane["mutual_information"][[0, -1]], plane["prediction"][[0, -1]]
+    ax.scatter(mi[:1], term[:1], facecolors="none", edgecolors=line.get_color())
+    ax.scatter(mi[1:], term[1:], color=line.get_color())
+ax.scatter([], [], facecolors="none", edgecolors="grey", label="first epoch")
+ax.scatter([], [], color="grey", label="final epoch")
 ax.set_xlabel("I_CS(x; t), normalized")
 ax.set_ylabel("prediction term")
 ax.set_yscale("log")

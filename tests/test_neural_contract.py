@@ -228,3 +228,22 @@ def test_bag_codes_stay_exact_beyond_float32():
     prediction = torch.zeros(2, 1, dtype=torch.float64)
     # as two bags: (1 - 0)^2 + (-1 - 0)^2 over 2 rows; as one bag it would be 0
     assert float(BagLoss(rho=0.0)(prediction, target)) == pytest.approx(1.0)
+
+
+def _fit_and_predict_in_a_worker(name, seed):
+    torch.set_num_threads(1)
+    X, y, fit_params, method = _task(name)
+    est = _estimator(name, random_state=seed, early_stopping=True).fit(X, y, **fit_params)
+    return getattr(est, method)(X)
+
+
+def test_same_seed_same_model_in_other_processes():
+    from joblib import Parallel, delayed
+
+    names = sorted(NEURAL)
+    here = [_fit_and_predict_in_a_worker(name, 7) for name in names]
+    there = Parallel(n_jobs=2, backend="loky")(
+        delayed(_fit_and_predict_in_a_worker)(name, 7) for name in names
+    )
+    for name, a, b in zip(names, here, there):
+        np.testing.assert_array_equal(a, b, err_msg=name)

@@ -105,10 +105,11 @@ class LearningCurveComparison:
         -------
         ax : matplotlib Axes
         """
-        import matplotlib.pyplot as plt
+        if ax is None:  # pyplot only when we make the figure
+            import matplotlib.pyplot as plt
 
-        if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
+        theory_label = "theory, scaled to fit (dashed)"
         sizes = self.train_sizes
         for i, name in enumerate(self.names):
             keep = np.isfinite(self.mean[i])
@@ -130,8 +131,9 @@ class LearningCurveComparison:
                     self.asymptote(name) + rate,
                     ls="--",
                     color=line.get_color(),
-                    label=f"{name}: {theory[name]} rate",
+                    label=theory_label,  # one legend entry for every dashed curve
                 )
+                theory_label = "_nolegend_"
         ax.set_xscale("log")
         ax.set_xlabel("training size m")
         ax.set_ylabel("test error" if self.scoring == "error" else "test log loss")

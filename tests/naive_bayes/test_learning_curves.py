@@ -156,3 +156,22 @@ def test_bad_arguments(kwargs, match):
     X, y = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match=match):
         compare_learning_curves({"nb": SharedVarianceGaussianNB()}, X, y, **kwargs)
+
+
+def test_plot_has_one_legend_entry_per_model_and_one_for_the_theory():
+    from matplotlib.figure import Figure
+
+    X, y = load_iris(return_X_y=True)
+    res = compare_learning_curves(
+        {"nb": SharedVarianceGaussianNB(), "lr": LogisticRegression(max_iter=500)},
+        X,
+        y,
+        train_sizes=[6, 24, 96],
+        n_repeats=2,
+        random_state=0,
+    )
+    ax = Figure().subplots()
+    res.plot(ax, theory={"nb": "naive_bayes", "lr": "logistic"})
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["nb", "theory, scaled to fit (dashed)", "lr"]
+    assert len([line for line in ax.get_lines() if line.get_linestyle() == "--"]) == 2
