@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
@@ -15,7 +14,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.validation import validate_data
 
 from ..utils._convergence import DivergenceError, check_finite, warn_not_converged
-from ..utils.validation import check_sparse_structure
+from ..utils.validation import SparseCheckedLinearClassifierMixin, check_sparse_structure
 from ._base import (
     LogisticProbaMixin,
     encode_labels,
@@ -67,7 +66,7 @@ def _largest_entry(X):
     return float(np.max(np.abs(values))) if values.size else 0.0
 
 
-class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator):
+class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, BaseEstimator):
     """Linear classifier trained on random calibrated losses (EnsLoss) or a fixed surrogate.
 
     EnsLoss (Dai, ICML 2025) replaces the surrogate loss of empirical risk minimisation
@@ -334,22 +333,6 @@ class EnsLossClassifier(LogisticProbaMixin, LinearClassifierMixin, BaseEstimator
         self.n_iter_ += 1
         self._check_divergence(X, _largest_entry(X))
         return self
-
-    def decision_function(self, X):
-        """Confidence scores: the signed distance to the hyperplane of each class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One column per one-vs-rest problem (a vector for binary problems).
-        """
-        check_sparse_structure(X)
-        return super().decision_function(X)
 
     # -- internals ---------------------------------------------------------------------
     def _init_state(self, n_features, n_problems, rng, reuse=False):

@@ -6,19 +6,18 @@ import numpy as np
 from scipy import sparse
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import softmax
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ..utils.validation import check_sparse_structure
+from ..utils.validation import SparseCheckedLinearClassifierMixin, check_sparse_structure
 
 __all__ = ["SharedVarianceGaussianNB"]
 
 
-class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
+class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator):
     """Gaussian naive Bayes whose per-feature variance is pooled over the classes.
 
     Each class has its own mean; every class shares one diagonal variance, the
@@ -309,23 +308,6 @@ class SharedVarianceGaussianNB(LinearClassifierMixin, BaseEstimator):
             Probability of each class; rows sum to 1.
         """
         return softmax(self.predict_joint_log_proba(X))
-
-    def decision_function(self, X):
-        """Linear decision function: ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Log-odds of class 1 against class 0 (binary), or the joint
-            log-likelihood of each class.
-        """
-        check_sparse_structure(X)
-        return super().decision_function(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

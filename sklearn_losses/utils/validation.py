@@ -2,8 +2,9 @@
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.linear_model._base import LinearClassifierMixin
 
-__all__ = ["check_sparse_structure"]
+__all__ = ["SparseCheckedLinearClassifierMixin", "check_sparse_structure"]
 
 
 def check_sparse_structure(X, name="X"):
@@ -50,3 +51,28 @@ def _structure_problem(X):
     if used.size and (used.min() < 0 or used.max() >= n_minor):
         return f"a {minor} index lies outside [0, {n_minor})"
     return None
+
+
+class SparseCheckedLinearClassifierMixin(LinearClassifierMixin):
+    """scikit-learn's linear classifier mixin, with the sparse structure checked first.
+
+    ``LinearClassifierMixin.decision_function`` hands a sparse ``X`` to scipy's
+    product, which reads out of bounds on a malformed matrix.
+    """
+
+    def decision_function(self, X):
+        """Linear decision function ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            A vector for two classes (positive favours ``classes_[1]``), else one
+            column per class.
+        """
+        check_sparse_structure(X)
+        return super().decision_function(X)
