@@ -35,12 +35,14 @@ __all__ = [
     "mlp",
     "require_torch",
     "resolve_device",
+    "split_sample_weight",
+    "weighted_mean",
 ]
 
 _INSTALL_HINT = (
     "This estimator needs PyTorch and skorch. Install a CPU build of PyTorch with "
     "`pip install torch==2.13.0` (or a CUDA build for a GPU), then skorch: "
-    "`pip install skorch` (from a clone of sklearn_losses: `pip install -e \".[deep]\"`)."
+    '`pip install skorch` (from a clone of sklearn_losses: `pip install -e ".[deep]"`).'
 )
 
 # The training parameters every neural estimator has, with one meaning everywhere
@@ -62,6 +64,7 @@ NET_PARAMETERS = {
     "verbose": ["verbose"],
     "random_state": ["random_state"],
 }
+
 
 def require_torch():
     """Import and return ``(torch, skorch)``, or raise an ImportError that says how to get them."""
@@ -241,6 +244,45 @@ def _forget_device_generators(net):
             owner.generator = None
 
 
+def _pack_sample_weight(y, sample_weight):
+    # skorch slices and collates dicts key by key, so the weights travel with the
+    # rows of every batch (shuffled, split for validation) without a custom Dataset.
+    if sample_weight is None:
+        return y
+    packed = {"sample_weight": np.asarray(sample_weight, dtype=np.float32)}
+    if y is not None:
+        packed["target"] = y
+    return packed
+
+
+def split_sample_weight(target):
+    """``(target, sample_weight)`` from what a criterion receives in training.
+
+    (As packed by :meth:`SkorchEstimatorMixin._fit_net`.)
+
+    ``sample_weight`` is None when the fit had none; ``target`` is None when the
+    estimator has no target (e.g. DeepCCA).
+    """
+    if isinstance(target, dict):
+        return target.get("target"), target["sample_weight"]
+    return target, None
+
+
+def weighted_mean(values, sample_weight):
+    """Mean of per-row ``values`` (a tensor), weighted by ``sample_weight`` when given.
+
+    With integer weights it equals the plain mean over the rows repeated as many
+    times as their weight.
+    """
+    if sample_weight is None:
+        return values.mean()
+    sample_weight = sample_weight.to(values.dtype).reshape(
+        values.shape[:1] + (1,) * (values.dim() - 1)
+    )
+    total = (sample_weight * values).sum() / (sample_weight.sum() * values[0].numel())
+    return total
+
+
 class SkorchEstimatorMixin:
     """Building, training and running the skorch net of a neural estimator.
 
@@ -334,8 +376,13 @@ class SkorchEstimatorMixin:
         )
         return False
 
-    def _fit_net(self, X, y=None):
-        """Build the net from the shared parameters, train it, and prepare inference."""
+    def _fit_net(self, X, y=None, sample_weight=None):
+        """Build the net from the shared parameters, train it, and prepare inference.
+
+        With ``sample_weight``, the criterion receives ``{"target": y,
+        "sample_weight": w}`` batch by batch (``"target"`` absent when ``y`` is None)
+        instead of ``y``; :func:`split_sample_weight` unpacks it.
+        """
         torch, _ = require_torch()
         self._check_net_parameters()
         device = resolve_device(self.device)
@@ -370,7 +417,7 @@ class SkorchEstimatorMixin:
             **self._net_options(),
         }
         net = self._net_class()(module, **options)
-        net.fit(X, y)
+        net.fit(X, _pack_sample_weight(y, sample_weight))
         _forget_device_generators(net)
         self.net_ = net
         self.device_ = device

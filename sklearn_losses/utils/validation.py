@@ -3,8 +3,60 @@
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["SparseCheckedLinearClassifierMixin", "check_sparse_structure"]
+__all__ = [
+    "SparseCheckedLinearClassifierMixin",
+    "check_n_classes",
+    "check_sample_weight",
+    "check_sparse_structure",
+]
+
+
+def check_n_classes(classes, name):
+    """Raise the package's one ValueError for fewer than two classes.
+
+    Parameters
+    ----------
+    classes : array-like of shape (n_classes,)
+        The distinct class labels found (or given).
+    name : str
+        The estimator's name, for the message.
+    """
+    classes = np.asarray(classes)
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"{name} needs at least 2 classes; got {classes.shape[0]} class(es): "
+            f"{classes.tolist()}."
+        )
+
+
+def check_sample_weight(sample_weight, X, name):
+    """``sample_weight`` as a float64 vector: finite, nonnegative, one per row, not all zero.
+
+    ``None`` gives ones.  scikit-learn's own check (which refuses all-zero weights),
+    with the estimator's name added to its message.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,), float or None
+        The weights (a scalar is the same weight for every row).
+    X : array-like of shape (n_samples, ...)
+        The data the weights belong to.
+    name : str
+        The estimator's name, for the message.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,)
+        The checked weights.
+    """
+    try:
+        return _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 def check_sparse_structure(X, name="X"):
