@@ -7,7 +7,7 @@ on a fresh draw at every step, or on a fixed surrogate for comparison.
 """
 
 from ._linear import EnsLossClassifier
-from ._losses import calibrated_loss_derivatives
+from ._loss import calibrated_loss_derivatives
 from ._mlp import EnsLossMLPClassifier
 
 __all__ = ["EnsLossClassifier", "EnsLossMLPClassifier", "calibrated_loss_derivatives"]

@@ -23,7 +23,7 @@ from ._base import (
     validation_pair,
 )
 from ._kernels import sgd_epoch
-from ._losses import LOSS_CODES, LOSS_OPTION, max_grad_norm
+from ._loss import LOSS_CODES, LOSS_OPTION, max_grad_norm
 
 __all__ = ["EnsLossClassifier"]
 

@@ -17,7 +17,7 @@ from ._base import (
     one_vs_rest_targets,
     validation_pair,
 )
-from ._losses import LOSS_OPTION
+from ._loss import LOSS_OPTION
 
 __all__ = ["EnsLossMLPClassifier"]
 

@@ -11,7 +11,7 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from ._kernels import CLIP, EXP_MARGIN_FLOOR, SHIFT, TAIL
-from ._losses import EXPONENTIAL_MAX_GRAD_NORM
+from ._loss import EXPONENTIAL_MAX_GRAD_NORM
 
 
 def derivatives_from_noise(z, eps, lam):
