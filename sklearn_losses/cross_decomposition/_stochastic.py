@@ -5,10 +5,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils._convergence import check_finite, warn_not_converged
+from ..utils._convergence import check_finite
+from ..utils._sgd import SGD_PARAMETERS, SGDEpochsMixin, fit_generator
 from ._base import TwoViewBase
 from ._kernels import ey_epoch
 from ._loss import _loss_value
@@ -16,7 +16,7 @@ from ._loss import _loss_value
 __all__ = ["StochasticCCA"]
 
 
-class StochasticCCA(TwoViewBase):
+class StochasticCCA(SGDEpochsMixin, TwoViewBase):
     """CCA fitted by stochastic gradient descent on the Eckart-Young loss.
 
     Chapman et al. (ICLR 2024) turn the CCA / ridge CCA / PLS generalised
@@ -25,9 +25,10 @@ class StochasticCCA(TwoViewBase):
     whose minimisers span the top-K subspace, with no spurious local minima.  Each
     step estimates the gradient from a minibatch, pairing it with a second,
     independent minibatch in the quadratic term so that the estimate is unbiased.
-    Epochs run in a compiled numba kernel; the step is ``learning_rate`` divided
-    by the largest eigenvalue of a minibatch covariance (so it adapts to the
-    data's scale) and decays as ``1 / (1 + epoch)``.  The result is rotated
+    Epochs run in a compiled numba kernel, driven by the package's one SGD epoch
+    loop; the step is ``eta0`` divided by the largest eigenvalue of a minibatch
+    covariance (so it adapts to the data's scale) and, under the default
+    ``learning_rate="invscaling"``, decays as ``1 / (1 + epoch)``.  The result is rotated
     into the canonical form of its span (as :class:`CCA`), since the loss fixes
     the subspace, not the basis.
 
@@ -41,8 +42,8 @@ class StochasticCCA(TwoViewBase):
     A fit whose weights or loss stop being finite raises
     :class:`~sklearn_losses.utils.DivergenceError` (a ``ValueError``);
     ``fit`` warns with a ``ConvergenceWarning`` when it runs ``max_iter`` epochs
-    without meeting the stopping rule (unless ``tol=0``, which asks for ``max_iter``
-    epochs).
+    without meeting the stopping rule (unless ``tol=None``, which asks for
+    ``max_iter`` epochs).
 
     Read more in the :doc:`User Guide </user_guide/cross_decomposition>`.
 
@@ -60,22 +61,30 @@ class StochasticCCA(TwoViewBase):
         Scale each column to unit variance.
     batch_size : int, default=256
         Rows per minibatch (at least 2).
-    learning_rate : "auto" or float in (0, inf), default="auto"
-        Step size; ``"auto"`` is 0.2.  Divided by the largest eigenvalue of a
-        minibatch covariance.
+    learning_rate : {"invscaling", "constant", "cosine"}, default="invscaling"
+        Step-size schedule over epochs ``t = 0, 1, ...``: ``eta0 / (1 + t)``,
+        ``eta0`` throughout, or ``eta0 * (1 + cos(pi * t / max_iter)) / 2``; each
+        divided by the largest eigenvalue of a minibatch covariance.
+    eta0 : "auto" or float in (0, inf), default="auto"
+        Initial step size relative to the data's scale; ``"auto"`` is 0.2.
     max_iter : int, default=30
         Maximum epochs.
-    tol : float in [0, inf), default=1e-4
+    tol : float in [0, inf) or None, default=1e-4
         Stop when the full-data loss improved by less than ``tol`` (relative) for
-        ``n_iter_no_change`` consecutive epochs.  ``tol=0`` runs ``max_iter`` epochs
-        (unless the loss rises ``n_iter_no_change`` times in a row) with no
-        ``ConvergenceWarning``.
+        ``n_iter_no_change`` consecutive epochs, and warn with a
+        ``ConvergenceWarning`` when ``max_iter`` runs out first.  None runs
+        ``max_iter`` epochs.
     n_iter_no_change : int, default=3
         Patience of the stopping rule.
     unbiased : bool, default=True
         Use the two-independent-batch gradient (False: one batch, biased).
+    verbose : int, default=0
+        Print one line per epoch (step size, full-data loss, time) when positive.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights and the batch order.
+        Seeds the initial weights and the batch order (one generator per fit).
+    warm_start : bool, default=False
+        Start ``fit`` from the previous fit's SGD iterate (same views' widths and
+        ``n_components_``) instead of random weights.
 
     Attributes
     ----------
@@ -111,17 +120,15 @@ class StochasticCCA(TwoViewBase):
     """
 
     _parameter_constraints = {
+        **SGD_PARAMETERS,
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "regularization": [Interval(Real, 0, 1, closed="both")],
         "scale": ["boolean"],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, np.inf, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, np.inf, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "eta0": [StrOptions({"auto"}), Interval(Real, 0, np.inf, closed="neither")],
         "unbiased": ["boolean"],
-        "random_state": ["random_state"],
     }
+    _sgd_stop_on = "loss"
 
     def __init__(
         self,
@@ -130,23 +137,29 @@ class StochasticCCA(TwoViewBase):
         regularization=0.0,
         scale=True,
         batch_size=256,
-        learning_rate="auto",
+        learning_rate="invscaling",
+        eta0="auto",
         max_iter=30,
         tol=1e-4,
         n_iter_no_change=3,
         unbiased=True,
+        verbose=0,
         random_state=None,
+        warm_start=False,
     ):
         self.n_components = n_components
         self.regularization = regularization
         self.scale = scale
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.eta0 = eta0
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.unbiased = unbiased
+        self.verbose = verbose
         self.random_state = random_state
+        self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -173,43 +186,42 @@ class StochasticCCA(TwoViewBase):
     def _fit(self, X, y):
         X, Y = self._validate_views(X, y)
         n_components = self._check_n_components(X, Y)
-        rng = check_random_state(self.random_state)
+        reuse = self._can_warm_start(X, Y, n_components)
+        rng = fit_generator(self.random_state)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported
             Xs, Ys = self._standardize_views(X, Y)
             self._check_standardized(Xs, Ys)
         Xs, Ys = np.ascontiguousarray(Xs), np.ascontiguousarray(Ys)
         self.n_components_ = n_components
-        Wx, Wy = self._init_weights(Xs.shape[1], Ys.shape[1], rng)
-        lr0 = self._base_step(Xs, Ys, Wx, Wy, rng)
+        if reuse:
+            Wx, Wy = self._x_iterate, self._y_iterate
+        else:
+            Wx, Wy = self._init_weights(Xs.shape[1], Ys.shape[1], rng)
+        self._step_scale = self._data_step_scale(Xs, Ys, Wx, Wy, rng, shrink=not reuse)
         # state that lets partial_fit continue after fit
-        self._rng, self._lr0, self._seen = rng, lr0, X.shape[0]
+        self._rng, self._seen = rng, X.shape[0]
         self._sums = [X.sum(axis=0), Y.sum(axis=0)]
         self._squares = [(X**2).sum(axis=0), (Y**2).sum(axis=0)]
-        self.loss_curve_, stall, stopped = [], 0, False
-        for epoch in range(self.max_iter):
-            self._epoch(Xs, Ys, Wx, Wy, lr0 / (1.0 + epoch), rng)
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
-                loss = _loss_value(Xs, Ys, Wx, Wy, self.regularization)
-            check_finite(type(self).__name__, np.asarray(loss), hint=_HINT)
-            self.loss_curve_.append(loss)
-            self.n_iter_ = epoch + 1
-            if epoch and self.loss_curve_[-2] - self.loss_curve_[-1] < self.tol * abs(
-                self.loss_curve_[-1]
-            ):
-                stall += 1
-                if stall >= self.n_iter_no_change:
-                    stopped = True
-                    break
-            else:
-                stall = 0
-        if not stopped and self.tol > 0:
-            warn_not_converged(
-                type(self).__name__,
-                self.max_iter,
-                what="epochs",
-                hint="raise max_iter or tol, or lower n_iter_no_change",
-            )
+        self.loss_curve_ = []
+        self._run_epochs((Xs, Ys, Wx, Wy), rng)
         return self._set_weights(Xs, Ys, Wx, Wy)
+
+    def _can_warm_start(self, X, Y, n_components):
+        """Whether ``fit`` continues the previous iterate (``warm_start`` and same shapes)."""
+        if not (self.warm_start and hasattr(self, "_x_iterate")):
+            return False
+        same = (
+            self._x_iterate.shape == (X.shape[1], n_components)
+            and self._y_iterate.shape == (Y.shape[1], n_components)
+        )
+        if not same:
+            raise ValueError(
+                "warm_start=True continues the previous fit, whose weights have shapes "
+                f"{self._x_iterate.shape} and {self._y_iterate.shape}; these views need "
+                f"({X.shape[1]}, {n_components}) and ({Y.shape[1]}, {n_components}). Set "
+                "warm_start=False to fit from scratch."
+            )
+        return True
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y):
@@ -246,7 +258,7 @@ class StochasticCCA(TwoViewBase):
         X, Y = self._validate_views(X, y, reset=first)
         if first:
             self.n_components_ = self._check_n_components(X, Y)
-            rng = check_random_state(self.random_state)
+            rng = fit_generator(self.random_state)
             self._rng, self._seen = rng, 0
             self._sums = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
             self._squares = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
@@ -269,15 +281,14 @@ class StochasticCCA(TwoViewBase):
             self._check_standardized(Xs, Ys)
         Wx, Wy = self._x_iterate, self._y_iterate
         if first:
-            self._lr0 = self._base_step(Xs, Ys, Wx, Wy, rng)
-        self._epoch(Xs, Ys, Wx, Wy, self._lr0 / (1.0 + self.n_iter_), rng)
-        self.n_iter_ += 1
+            self._step_scale = self._data_step_scale(Xs, Ys, Wx, Wy, rng)
+        self._partial_epoch((Xs, Ys, Wx, Wy), rng)
         return self._set_weights(Xs, Ys, Wx, Wy)
 
     # -- internals ---------------------------------------------------------------------
     _PRIVATE_STATE = (
         "_rng",
-        "_lr0",
+        "_step_scale",
         "_seen",
         "_sums",
         "_squares",
@@ -309,12 +320,16 @@ class StochasticCCA(TwoViewBase):
         k = self.n_components_
         return rng.standard_normal((p, k)) / np.sqrt(p), rng.standard_normal((q, k)) / np.sqrt(q)
 
-    def _base_step(self, Xs, Ys, Wx, Wy, rng):
-        """Learning rate over the largest eigenvalue of a minibatch's B (its scale).
+    def _eta0(self):
+        return 0.2 if self.eta0 == "auto" else float(self.eta0)
 
-        Also rescales the random initial weights (in place) so that ``U^T B U`` starts
-        small: the quartic term's curvature grows with it, and a start far above the
-        optimum's scale (``U^T B U = Lambda <= 1``) diverges on correlated features.
+    def _data_step_scale(self, Xs, Ys, Wx, Wy, rng, shrink=True):
+        """One over the largest eigenvalue of a minibatch's B (the data's scale).
+
+        With ``shrink``, also rescales the random initial weights (in place) so that
+        ``U^T B U`` starts small: the quartic term's curvature grows with it, and a
+        start far above the optimum's scale (``U^T B U = Lambda <= 1``) diverges on
+        correlated features.
         """
         rows = rng.choice(
             Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2)), replace=False
@@ -322,17 +337,27 @@ class StochasticCCA(TwoViewBase):
         c, n = self.regularization, len(rows) - 1
         B_x = (1 - c) * (Xs[rows].T @ Xs[rows]) / n + c * np.eye(Xs.shape[1])
         B_y = (1 - c) * (Ys[rows].T @ Ys[rows]) / n + c * np.eye(Ys.shape[1])
-        start = np.trace(Wx.T @ B_x @ Wx) + np.trace(Wy.T @ B_y @ Wy)
-        shrink = np.sqrt(0.1 * self.n_components_ / max(start, np.finfo(float).tiny))
-        Wx *= shrink
-        Wy *= shrink
+        if shrink:
+            start = np.trace(Wx.T @ B_x @ Wx) + np.trace(Wy.T @ B_y @ Wy)
+            factor = np.sqrt(0.1 * self.n_components_ / max(start, np.finfo(float).tiny))
+            Wx *= factor
+            Wy *= factor
         top = max(np.linalg.eigvalsh(B_x)[-1], np.linalg.eigvalsh(B_y)[-1])
         if not top > np.finfo(float).eps:  # a batch with no variance: the views' unit scale
             top = 1.0
-        rate = 0.2 if self.learning_rate == "auto" else self.learning_rate
-        return rate / top
+        return 1.0 / top
 
-    def _epoch(self, Xs, Ys, Wx, Wy, lr, rng):
+    def _sgd_monitor(self, data):
+        """The full-data loss after an epoch (recorded in ``loss_curve_``)."""
+        Xs, Ys, Wx, Wy = data
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+            loss = _loss_value(Xs, Ys, Wx, Wy, self.regularization)
+        check_finite(type(self).__name__, np.asarray(loss), hint=_HINT)
+        self.loss_curve_.append(loss)
+        return loss
+
+    def _sgd_epoch(self, data, lr, rng):
+        Xs, Ys, Wx, Wy = data
         n = Xs.shape[0]
         batch = min(self.batch_size, n)
         order = rng.permutation(n)
@@ -373,4 +398,4 @@ class StochasticCCA(TwoViewBase):
         )
 
 
-_HINT = "lower learning_rate or raise batch_size"
+_HINT = "lower eta0 or raise batch_size"

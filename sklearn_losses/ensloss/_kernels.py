@@ -188,6 +188,7 @@ def _check_epoch_arguments(
     indptr,
     sparse,
     Y,
+    sample_weight,
     coef,
     intercept,
     coef_velocity,
@@ -222,6 +223,8 @@ def _check_epoch_arguments(
             raise ValueError("sgd_epoch: X and coef differ in their number of features.")
     if Y.shape[0] != n_rows or Y.shape[1] != n_problems:
         raise ValueError("sgd_epoch: Y must have one row per sample and one column per problem.")
+    if sample_weight.shape[0] != n_rows:
+        raise ValueError("sgd_epoch: sample_weight needs one entry per sample.")
     if intercept.shape[0] != n_problems or intercept_velocity.shape[0] != n_problems:
         raise ValueError("sgd_epoch: intercept and its velocity need one entry per problem.")
     if coef_velocity.shape[0] != n_problems or coef_velocity.shape[1] != n_features:
@@ -243,6 +246,7 @@ def sgd_epoch(
     indptr,
     sparse,
     Y,
+    sample_weight,
     coef,
     intercept,
     coef_velocity,
@@ -263,8 +267,11 @@ def sgd_epoch(
     ``Y`` holds ``+-1`` targets, one column per one-vs-rest problem (one column for
     binary), and ``coef`` one row per column.  Rows come in the given ``order``; the
     last batch may be smaller.  The step on each problem is
-    ``v <- momentum * v + X_b^T (g * y) / B + alpha * w``, ``w <- w - lr * v`` (the
-    intercept is not penalised), with the gradient's norm clipped at
+    ``v <- momentum * v + X_b^T (s * g * y) / sum(s_b) + alpha * w``, ``w <- w - lr * v``
+    (``s`` the sample weights: a batch's data term is the weighted mean of its rows'
+    gradients, which integer weights make the mean over repeated rows; a batch of
+    zero total weight contributes only the penalty; the intercept is not
+    penalised), with the gradient's norm clipped at
     ``max_grad_norm`` per problem.  The data is dense ``X`` or, when ``sparse``,
     the CSR triplet ``(data, indices, indptr)``.  ``noise`` holds the standard normal
     draws of EnsLoss, one per row in ``order`` and problem (NumPy's generator draws
@@ -277,6 +284,7 @@ def sgd_epoch(
         indptr,
         sparse,
         Y,
+        sample_weight,
         coef,
         intercept,
         coef_velocity,
@@ -297,6 +305,10 @@ def sgd_epoch(
     for start in range(0, n, batch_size):
         rows = order[start : min(start + batch_size, n)]
         B = rows.shape[0]
+        total_weight = 0.0
+        for r in range(B):
+            total_weight += sample_weight[rows[r]]
+        scale = 1.0 / total_weight if total_weight > 0.0 else 0.0
         _batch_scores(X, data, indices, indptr, sparse, rows, coef, intercept, scores)
         for k in range(n_problems):
             for r in range(B):
@@ -306,7 +318,7 @@ def sgd_epoch(
             else:
                 fixed_derivatives(loss_code, z[:B], g[:B])
             for r in range(B):
-                weights[r, k] = g[r] * Y[rows[r], k] / B
+                weights[r, k] = g[r] * Y[rows[r], k] * sample_weight[rows[r]] * scale
         grad[:, :] = alpha * coef
         _accumulate_gradient(X, data, indices, indptr, sparse, rows, weights[:B], grad)
         for k in range(n_problems):

@@ -1,20 +1,24 @@
 """Linear classifier trained by minibatch SGD on EnsLoss or a fixed margin loss."""
 
-import math
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.validation import validate_data
 
-from ..utils._convergence import DivergenceError, check_finite, warn_not_converged
-from ..utils.validation import SparseCheckedLinearClassifierMixin, check_sparse_structure
+from ..utils._convergence import DivergenceError, check_finite
+from ..utils._sgd import SGD_PARAMETERS, SGDEpochsMixin, fit_generator
+from ..utils.validation import (
+    SparseCheckedLinearClassifierMixin,
+    check_n_classes,
+    check_sample_weight,
+    check_sparse_structure,
+)
 from ._base import (
     LogisticProbaMixin,
     encode_labels,
@@ -66,7 +70,9 @@ def _largest_entry(X):
     return float(np.max(np.abs(values))) if values.size else 0.0
 
 
-class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, BaseEstimator):
+class EnsLossClassifier(
+    SGDEpochsMixin, LogisticProbaMixin, SparseCheckedLinearClassifierMixin, BaseEstimator
+):
     """Linear classifier trained on random calibrated losses (EnsLoss) or a fixed surrogate.
 
     EnsLoss (Dai, ICML 2025) replaces the surrogate loss of empirical risk minimisation
@@ -76,8 +82,8 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
     Averaging over these losses works like dropout on the loss function and keeps
     the model from overfitting one surrogate.  The fixed losses ``"logistic"``,
     ``"hinge"``, ``"squared_hinge"`` and ``"exponential"`` run through the same
-    compiled solver (minibatch SGD with momentum, L2 penalty, cosine or constant
-    step size), so comparisons between losses are like for like.
+    compiled solver (minibatch SGD with momentum, L2 penalty, the package's one SGD
+    epoch loop), so comparisons between losses are like for like.
 
     Binary problems are solved directly; more classes are fitted one-vs-rest (one
     binary problem per class, all sharing the batches).  Dense and CSR input.
@@ -94,14 +100,16 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
             default="ensloss"
         The loss.  The exponential loss's gradient norm is clipped at 10, as in the paper.
     alpha : float, default=1e-4
-        L2 penalty on the coefficients (not the intercept).
+        L2 penalty on the mean-loss scale: the objective is the (weighted) mean loss
+        plus ``alpha / 2 * ||coef||^2`` (the intercept is not penalised).
     batch_size : int, default=128
         Rows per minibatch (the last batch of an epoch may be smaller).
     max_iter : int, default=100
         Epochs (passes over the data).
-    learning_rate : {"cosine", "constant"}, default="cosine"
-        Step-size schedule over epochs: ``eta0 * (1 + cos(pi * t / max_iter)) / 2``
-        at epoch ``t``, or ``eta0`` throughout.
+    learning_rate : {"cosine", "constant", "invscaling"}, default="cosine"
+        Step-size schedule over epochs ``t = 0, 1, ...``:
+        ``eta0 * (1 + cos(pi * t / max_iter)) / 2``, ``eta0`` throughout, or
+        ``eta0 / (1 + t)``.
     eta0 : float, default=0.01
         Initial step size.  Too large a step (for the scale of the features) makes
         the fit diverge: :class:`~sklearn_losses.utils.DivergenceError`
@@ -116,12 +124,18 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
     fit_intercept : bool, default=True
         Fit an intercept.
     tol : float or None, default=None
-        Stop when the relative change of the coefficients over an epoch stays below
-        ``tol`` for ``n_iter_no_change`` epochs.  None runs all ``max_iter`` epochs.
+        Stop when the coefficients and intercepts move by at most ``tol`` times their
+        norm over an epoch, ``n_iter_no_change`` epochs in a row (the EnsLoss
+        objective has no meaningful value to watch), and warn with a
+        ``ConvergenceWarning`` when ``max_iter`` epochs run out first.  None runs all
+        ``max_iter`` epochs (the paper's protocol).
     n_iter_no_change : int, default=5
         Patience of the stopping rule.
+    verbose : int, default=0
+        Print one line per epoch (step size, coefficient norm, time) when positive.
     random_state : int, RandomState instance or None, default=None
-        Seeds the batch order and the loss draws; a fixed seed gives identical weights.
+        Seeds the batch order and the loss draws (one generator per fit); a fixed
+        seed gives identical weights.
     warm_start : bool, default=False
         Start ``fit`` from the previous solution.
 
@@ -159,27 +173,23 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
     >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     >>> clf = make_pipeline(StandardScaler(), EnsLossClassifier(random_state=0))
     >>> print(round(clf.fit(X_train, y_train).score(X_test, y_test), 3))
-    0.965
+    0.958
     """
 
     # An Interval rejects NaN, and an unbounded end excludes inf whatever ``closed``
     # says (scikit-learn compares with -inf/inf): every real parameter is finite.
     _parameter_constraints = {
+        **SGD_PARAMETERS,
         "loss": [LOSS_OPTION],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"cosine", "constant"})],
         "eta0": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "boxcox_lambda": [Interval(Real, None, None, closed="neither")],
         "resample_lambda_every": [Interval(Integral, 1, None, closed="left"), None],
         "fit_intercept": ["boolean"],
-        "tol": [Interval(Real, 0, None, closed="left"), None],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "warm_start": ["boolean"],
     }
+    _sgd_stop_on = "coef"
 
     def __init__(
         self,
@@ -196,6 +206,7 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
         fit_intercept=True,
         tol=None,
         n_iter_no_change=5,
+        verbose=0,
         random_state=None,
         warm_start=False,
     ):
@@ -211,12 +222,13 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, X_val=None, y_val=None):
-        """Fit by ``max_iter`` epochs of minibatch SGD.
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
+        """Fit by up to ``max_iter`` epochs of minibatch SGD.
 
         Parameters
         ----------
@@ -224,6 +236,9 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
             Training data.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights: each batch's gradient is the weighted mean of its rows'
+            (integer weights act as repeated rows).  None weighs rows equally.
         X_val, y_val : array-like, default=None
             Optional held-out data scored (accuracy) after every epoch into
             ``validation_scores_``; it does not influence training.
@@ -255,40 +270,21 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
                         f"{self.coef_.shape[1]} features, but X has {X.shape[1]}; set "
                         "warm_start=False to fit from scratch."
                     )
-        validation = validation_pair(X_val, y_val)
-        rng = check_random_state(self.random_state)
+            weight = check_sample_weight(sample_weight, X, type(self).__name__)
+        self._validation = validation_pair(X_val, y_val)
+        rng = fit_generator(self.random_state)
         self._init_state(X.shape[1], Y.shape[1], rng, reuse)
         self.validation_scores_ = []
-        data, x_max = _kernel_data(X, self.coef_.shape[1]), _largest_entry(X)
-        previous, quiet = self.coef_.copy(), 0
-        for epoch in range(self.max_iter):
-            self._epoch(data, Y, epoch)
-            self.n_iter_ = epoch + 1
-            self._check_divergence(X, x_max)
-            if validation is not None:
-                self.validation_scores_.append(self.score(*validation))
-            if self.tol is not None:
-                change = np.linalg.norm(self.coef_ - previous)
-                quiet = quiet + 1 if change <= self.tol * np.linalg.norm(self.coef_) else 0
-                if quiet >= self.n_iter_no_change:
-                    break
-                previous = self.coef_.copy()
-        else:
-            if self.tol is not None:
-                warn_not_converged(
-                    "EnsLossClassifier",
-                    self.max_iter,
-                    what="epochs",
-                    hint=f"raise max_iter or tol (tol={self.tol})",
-                )
+        self._run_epochs(self._epoch_data(X, Y, weight), rng)
+        del self._validation
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch over a chunk of data, continuing from the current state.
 
         The step-size schedule continues over calls (the cosine schedule restarts
-        every ``max_iter`` epochs), and so does the momentum.
+        every ``max_iter`` epochs), and so do the momentum and the random generator.
 
         Parameters
         ----------
@@ -298,6 +294,8 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
             Its labels.
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call, ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, as in :meth:`fit`.
 
         Returns
         -------
@@ -317,21 +315,22 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
             X, y = validate_data(
                 self, X, y, accept_sparse="csr", dtype=np.float64, order="C", reset=fresh
             )
-            if fresh and self.classes_.shape[0] < 2:
-                raise ValueError(f"classes has 1 class: {self.classes_}; at least 2 are needed.")
+            if fresh:
+                check_n_classes(self.classes_, type(self).__name__)
             codes = label_codes(self.classes_, y)
+            weight = check_sample_weight(sample_weight, X, type(self).__name__)
         except ValueError:
             if first:
                 del self.classes_  # the next call is a first call again
             raise
         if fresh:
-            rng = check_random_state(self.random_state)
-            self._init_state(X.shape[1], 1 if len(self.classes_) == 2 else len(self.classes_), rng)
+            n_problems = 1 if len(self.classes_) == 2 else len(self.classes_)
+            self._init_state(X.shape[1], n_problems, fit_generator(self.random_state))
             self.n_iter_ = 0
-        data = _kernel_data(X, self.coef_.shape[1])
-        self._epoch(data, one_vs_rest_targets(codes, len(self.classes_)), self.n_iter_)
-        self.n_iter_ += 1
-        self._check_divergence(X, _largest_entry(X))
+        Y = one_vs_rest_targets(codes, len(self.classes_))
+        self._validation = None
+        self._partial_epoch(self._epoch_data(X, Y, weight), self._rng)
+        del self._validation
         return self
 
     # -- internals ---------------------------------------------------------------------
@@ -343,6 +342,20 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
             self.intercept_ = np.zeros(n_problems)
         self._coef_velocity = np.zeros_like(self.coef_)
         self._intercept_velocity = np.zeros_like(self.intercept_)
+
+    def _epoch_data(self, X, Y, sample_weight):
+        """What an epoch needs: ``X`` (for the divergence check), the kernel's view of it,
+        ``max |X|``, the targets and the weights."""
+        if Y.shape[1] != self.coef_.shape[0]:
+            raise ValueError(
+                f"Y has {Y.shape[1]} columns; the fitted state has {self.coef_.shape[0]} "
+                "problems."
+            )
+        kernel_data = _kernel_data(X, self.coef_.shape[1])
+        return X, kernel_data, _largest_entry(X), np.ascontiguousarray(Y), sample_weight
+
+    def _sgd_monitor(self, data):
+        return np.concatenate([self.coef_.ravel(), self.intercept_])
 
     def _check_divergence(self, X, x_max):
         """Raise DivergenceError when the state is non-finite or the margins overflow.
@@ -376,47 +389,39 @@ class EnsLossClassifier(LogisticProbaMixin, SparseCheckedLinearClassifierMixin, 
                 f"{_MARGIN_LIMIT:.0e}); {_DIVERGENCE_HINT}."
             )
 
-    def _step_size(self, epoch):
-        if self.learning_rate == "constant":
-            return self.eta0
-        phase = (epoch % self.max_iter) / self.max_iter
-        return self.eta0 * 0.5 * (1.0 + math.cos(math.pi * phase))
-
-    def _epoch(self, data, Y, epoch):
-        """One epoch of the kernel on ``data = _kernel_data(X)`` and the targets ``Y``."""
-        rng = self._rng
+    def _sgd_epoch(self, data, step, rng):
+        """One epoch of the kernel; then the divergence check and the validation score."""
+        X, kernel_data, x_max, Y, sample_weight = data
         every = self.resample_lambda_every
-        if every is not None and epoch > 0 and epoch % every == 0:
+        if every is not None and self.n_iter_ > 0 and self.n_iter_ % every == 0:
             self._lambda = float(rng.uniform(-1.0, 1.0))
         n_rows = Y.shape[0]
-        if Y.shape[1] != self.coef_.shape[0]:
-            raise ValueError(
-                f"Y has {Y.shape[1]} columns; the fitted state has {self.coef_.shape[0]} problems."
-            )
         order = rng.permutation(n_rows).astype(np.int64)
+        noise = (
+            rng.standard_normal((Y.shape[1], n_rows)) if self.loss == "ensloss" else _NO_NOISE
+        )
         sgd_epoch(
-            *data,
-            np.ascontiguousarray(Y),
+            *kernel_data,
+            Y,
+            sample_weight,
             self.coef_,
             self.intercept_,
             self._coef_velocity,
             self._intercept_velocity,
             order,
             min(self.batch_size, n_rows),
-            self._step_size(epoch),
+            step,
             self.alpha,
             self.momentum,
             LOSS_CODES[self.loss],
             self._lambda,
             self.fit_intercept,
             max_grad_norm(self.loss),
-            self._noise(rng, n_rows, Y.shape[1]),
+            noise,
         )
-
-    def _noise(self, rng, n_rows, n_problems):
-        if self.loss != "ensloss":
-            return _NO_NOISE
-        return np.random.default_rng(rng.randint(2**31)).standard_normal((n_problems, n_rows))
+        self._check_divergence(X, x_max)
+        if self._validation is not None:
+            self.validation_scores_.append(self.score(*self._validation))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

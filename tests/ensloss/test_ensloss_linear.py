@@ -31,8 +31,7 @@ def _full_batch(loss, alpha, **kw):
         learning_rate="constant",
         eta0=0.5,
         momentum=0.9,
-        max_iter=3000,
-        **kw,
+        **{"max_iter": 3000, **kw},
     )
 
 
@@ -195,3 +194,57 @@ def test_breast_cancer_ensloss_close_to_logistic_in_a_grid_search():
     ).fit(X, y)
     scores = grid.cv_results_["mean_test_score"]
     assert len(scores) == 4 and np.all(scores > 0.95)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "hinge", "squared_hinge", "exponential"])
+def test_integer_sample_weight_equals_repeated_rows(data, loss):
+    # One full batch per epoch makes the batch order irrelevant: the weighted fit
+    # and the fit on repeated rows take the same steps.
+    X, y = data
+    X, y = X[:60], y[:60]
+    weight = np.random.default_rng(0).integers(0, 4, size=60)
+    weighted = _full_batch(loss, 1e-3, max_iter=40).fit(X, y, sample_weight=weight)
+    repeated = _full_batch(loss, 1e-3, max_iter=40).fit(
+        np.repeat(X, weight, axis=0), np.repeat(y, weight)
+    )
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-10, atol=1e-12)
+    # and the weights do matter
+    plain = _full_batch(loss, 1e-3, max_iter=40).fit(X, y)
+    assert not np.allclose(plain.coef_, weighted.coef_, rtol=1e-3)
+
+
+def test_unit_sample_weight_is_no_weight_and_partial_fit_takes_weights(data):
+    X, y = data
+    a = EnsLossClassifier(max_iter=5, random_state=0).fit(X, y)
+    b = EnsLossClassifier(max_iter=5, random_state=0).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    weight = np.where(y == 1, 3.0, 1.0)
+    c = EnsLossClassifier("logistic", random_state=0).partial_fit(
+        X, y, classes=[0, 1], sample_weight=weight
+    )
+    d = EnsLossClassifier("logistic", random_state=0).partial_fit(X, y, classes=[0, 1])
+    assert c.intercept_[0] > d.intercept_[0]  # the up-weighted positives pull it up
+    with pytest.raises(ValueError, match="EnsLossClassifier: Negative values"):
+        EnsLossClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="EnsLossClassifier: sample_weight.shape"):
+        EnsLossClassifier().fit(X, y, sample_weight=np.ones(3))
+
+
+def test_verbose_prints_one_line_per_epoch(data, capsys):
+    X, y = data
+    EnsLossClassifier(max_iter=3, verbose=1, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["-- Epoch 1", "-- Epoch 2", "-- Epoch 3"]
+    EnsLossClassifier(max_iter=3, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_invscaling_schedule_divides_the_step_by_the_epoch():
+    from sklearn_losses.utils._sgd import step_size
+
+    steps = [step_size("invscaling", 0.3, t, 10) for t in range(3)]
+    np.testing.assert_allclose(steps, [0.3, 0.15, 0.1])
+    cosine = [step_size("cosine", 1.0, t, 4) for t in range(5)]
+    np.testing.assert_allclose(cosine, [1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5,
+                                        0.5 * (1 + np.cos(3 * np.pi / 4)), 1.0])

@@ -1,0 +1,66 @@
+"""StochasticCCA on the package's SGD epoch loop: schedules, warm start, verbose."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_losses.cross_decomposition import CCA, StochasticCCA
+from sklearn_losses.datasets import make_multiview
+
+
+@pytest.fixture(scope="module")
+def views():
+    return make_multiview(2000, (8, 6), correlations=(0.9, 0.6), random_state=0)
+
+
+def _captured(exact, sgd):
+    return sgd.canonical_correlations_.sum() / exact.canonical_correlations_.sum()
+
+
+@pytest.mark.parametrize("schedule", ["invscaling", "constant", "cosine"])
+def test_every_schedule_reaches_the_exact_correlations(views, schedule):
+    X, Y = views
+    exact = CCA(n_components=2).fit(X, Y)
+    sgd = StochasticCCA(2, learning_rate=schedule, eta0=0.1, max_iter=30, tol=None,
+                        random_state=0).fit(X, Y)
+    assert sgd.n_iter_ == 30 and len(sgd.loss_curve_) == 30
+    assert _captured(exact, sgd) > 0.99
+
+
+def test_warm_start_continues_the_iterate(views):
+    X, Y = views
+    cold = StochasticCCA(2, max_iter=2, tol=None, random_state=0).fit(X, Y)
+    warm = StochasticCCA(2, max_iter=2, tol=None, random_state=0, warm_start=True).fit(X, Y)
+    first_loss = warm.loss_curve_[-1]
+    warm.fit(X, Y)
+    # the second fit starts where the first ended: its first epoch is already below
+    # where a cold fit's first epoch is, and it keeps improving
+    assert warm.loss_curve_[0] < cold.loss_curve_[0]
+    assert warm.loss_curve_[-1] <= first_loss
+    with pytest.raises(ValueError, match="warm_start=True continues the previous fit"):
+        warm.fit(X[:, :5], Y)
+
+
+def test_tol_none_runs_every_epoch_without_warning_and_tol_stops(views):
+    X, Y = views
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        full = StochasticCCA(2, max_iter=12, tol=None, random_state=0).fit(X, Y)
+    assert full.n_iter_ == 12
+    stopped = StochasticCCA(2, max_iter=200, tol=1e-3, random_state=0).fit(X, Y)
+    assert stopped.n_iter_ < 200
+    # the rule: the last n_iter_no_change epochs each improved by less than tol
+    curve = np.asarray(stopped.loss_curve_)
+    gains = (curve[:-1] - curve[1:]) / np.abs(curve[1:])
+    assert np.all(gains[-stopped.n_iter_no_change:] < 1e-3)
+    assert gains[-stopped.n_iter_no_change - 1] >= 1e-3
+
+
+def test_verbose_prints_each_epoch(views, capsys):
+    X, Y = views
+    StochasticCCA(2, max_iter=3, tol=None, verbose=1, random_state=0).fit(X, Y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all("loss" in line for line in lines)
+    assert lines[2].startswith("-- Epoch 3")
