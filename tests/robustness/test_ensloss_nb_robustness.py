@@ -230,7 +230,8 @@ def kernel(**overrides):
     n, d = X.shape
     args = dict(X=np.ascontiguousarray(X), data=np.empty(0), indices=np.empty(0, np.int64),
                 indptr=np.empty(0, np.int64), sparse=False,
-                Y=np.where(y == 1, 1.0, -1.0)[:, None], coef=np.zeros((1, d)),
+                Y=np.where(y == 1, 1.0, -1.0)[:, None], sample_weight=np.ones(n),
+                coef=np.zeros((1, d)),
                 intercept=np.zeros(1), coef_velocity=np.zeros((1, d)),
                 intercept_velocity=np.zeros(1), order=np.arange(n, dtype=np.int64),
                 batch_size=32, lr=0.1, alpha=1e-4, momentum=0.9, loss_code=0,
@@ -251,6 +252,10 @@ def kernel_guard_row_out_of_range():
 @case
 def kernel_guard_short_noise():
     kernel(noise=np.zeros((1, 10)))
+
+@case
+def kernel_guard_short_sample_weight():
+    kernel(sample_weight=np.ones(10))
 
 @case
 def kernel_guard_csr_column_out_of_range():
@@ -357,6 +362,7 @@ def test_ranking_never_hands_out_unset_indices(ensloss_results):
         ("kernel_guard_feature_mismatch", "X and coef differ in their number of features"),
         ("kernel_guard_row_out_of_range", "order holds a row index out of range"),
         ("kernel_guard_short_noise", "noise needs one draw per problem"),
+        ("kernel_guard_short_sample_weight", "sample_weight needs one entry per sample"),
         ("kernel_guard_csr_column_out_of_range", "CSR column index is out of range"),
     ],
 )
