@@ -1,6 +1,5 @@
 """scikit-learn's estimator checks on every public estimator (discovered, not listed)."""
 
-import pytest
 from instance_params import INIT_PARAMS, expected_failed_checks, make_instance
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -27,9 +26,3 @@ def test_params_table_names_real_estimators():
     names = {name for name, _ in all_estimators()}
     assert set(INIT_PARAMS) <= names, set(INIT_PARAMS) - names
 
-
-@pytest.mark.parametrize("name, cls", all_estimators())
-def test_estimator_documented(name, cls):
-    doc = cls.__doc__ or ""
-    for section in ("Parameters", "Attributes", "Examples"):
-        assert section in doc, f"{name} docstring lacks a {section} section"
