@@ -10,13 +10,17 @@ import numpy as np
 
 from .._jit import njit
 
-# loss codes shared with the Python side (``_losses.LOSS_CODES``)
-ENSLOSS, LOGISTIC, HINGE, SQUARED_HINGE, EXPONENTIAL = 0, 1, 2, 3, 4
-
-CLIP = -1.0  # the most negative derivative (keeps every loss 1-Lipschitz)
-TAIL = 1.0  # margins above this get g / z, a tail that decays fast enough to bound phi below
-SHIFT = 1e-6  # makes every derivative strictly negative, hence phi'(0) < 0 (calibration)
-EXP_MARGIN_FLOOR = -50.0  # exp(-z) for z below this would overflow the gradient
+# the losses' codes and constants are defined with the losses (``_loss.py``)
+from ._loss import (
+    CLIP,
+    ENSLOSS,
+    EXP_MARGIN_FLOOR,
+    HINGE,
+    LOGISTIC,
+    SHIFT,
+    SQUARED_HINGE,
+    TAIL,
+)
 
 
 @njit

@@ -1,16 +1,20 @@
-"""The random calibrated derivatives: the conditions they guarantee, and their torch twin."""
+"""The family's loss definitions (``ensloss/_loss.py``), the conditions they guarantee,
+and their two backends (numba kernels, torch criterion) checked against them."""
 
 import numpy as np
 import pytest
 
 from sklearn_losses.ensloss import calibrated_loss_derivatives
-from sklearn_losses.ensloss._kernels import (
+from sklearn_losses.ensloss._kernels import derivatives_from_noise, fixed_derivatives
+from sklearn_losses.ensloss._loss import (
+    EXP_MARGIN_FLOOR,
     EXPONENTIAL,
     HINGE,
     LOGISTIC,
     SQUARED_HINGE,
-    derivatives_from_noise,
-    fixed_derivatives,
+    fixed_loss,
+    fixed_loss_derivative,
+    random_derivatives,
 )
 
 SHIFT = 1e-6
@@ -66,40 +70,72 @@ def test_bad_margins_are_rejected():
         calibrated_loss_derivatives([0.0, np.nan])
 
 
-LOSS_VALUES = {
-    LOGISTIC: lambda z: np.logaddexp(0.0, -z),
-    HINGE: lambda z: np.maximum(0.0, 1.0 - z),
-    SQUARED_HINGE: lambda z: np.maximum(0.0, 1.0 - z) ** 2,
-    EXPONENTIAL: lambda z: np.exp(-z),
-}
+FIXED = [LOGISTIC, HINGE, SQUARED_HINGE, EXPONENTIAL]
 
 
-@pytest.mark.parametrize("code", list(LOSS_VALUES))
-def test_fixed_derivatives_match_finite_differences(rng, code):
+def _margins_with_ties_and_tails(rng, n=300):
+    z = np.concatenate([rng.normal(0, 3, n), rng.choice([-1.0, 0.0, 1.0, 2.5], 40)])
+    return rng.permutation(np.concatenate([z, [EXP_MARGIN_FLOOR - 5, 60.0, -700.0]]))
+
+
+@pytest.mark.parametrize("code", FIXED)
+def test_definition_derivative_matches_finite_differences_of_its_value(rng, code):
     z = rng.uniform(-4, 4, size=200)
     z = z[np.abs(z - 1) > 1e-3]  # away from the hinge kink
+    h = 1e-6
+    numeric = (fixed_loss(code, z + h) - fixed_loss(code, z - h)) / (2 * h)
+    np.testing.assert_allclose(fixed_loss_derivative(code, z), numeric, rtol=1e-6, atol=1e-8)
+    # below the floor the exponential loss continues linearly, with the floor's slope
+    far = np.array([EXP_MARGIN_FLOOR - 3.0])
+    if code == EXPONENTIAL:
+        slope = (fixed_loss(code, far + 1e-3) - fixed_loss(code, far - 1e-3)) / 2e-3
+        np.testing.assert_allclose(slope, fixed_loss_derivative(code, far), rtol=1e-6)
+
+
+@pytest.mark.parametrize("code", FIXED)
+def test_numba_fixed_derivatives_equal_the_definition(rng, code):
+    z = _margins_with_ties_and_tails(rng)
     out = np.empty_like(z)
     fixed_derivatives(code, z, out)
-    h = 1e-6
-    numeric = (LOSS_VALUES[code](z + h) - LOSS_VALUES[code](z - h)) / (2 * h)
-    np.testing.assert_allclose(out, numeric, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(out, fixed_loss_derivative(code, z), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("lam", [0.0, -0.8, 0.5, 1.7])
+def test_numba_generator_equals_the_definition(rng, lam):
+    for trial in range(200):
+        z = _margins_with_ties_and_tails(rng, n=int(rng.integers(1, 60)))
+        if trial % 10 == 0:
+            z[rng.integers(0, z.size, 3)] = np.nan  # NaN ranks last in both
+        eps = rng.standard_normal(z.size)
+        out = np.empty_like(z)
+        derivatives_from_noise(z, eps, lam, out)
+        np.testing.assert_allclose(out, random_derivatives(z, eps, lam), rtol=1e-14, atol=0)
 
 
 torch = pytest.importorskip("torch")
 
 
 @pytest.mark.parametrize("lam", [0.0, -0.8, 0.5])
-def test_torch_twin_equals_numba_kernel(rng, lam):
+def test_torch_twin_equals_the_definition(rng, lam):
     from sklearn_losses.ensloss._nets import derivatives_from_noise as torch_derivatives
 
     for _ in range(50):
         z = rng.normal(0, 2, size=(97, 3))
+        z[::7] = np.round(z[::7])  # ties
         eps = rng.standard_normal(z.shape)
         ours = torch_derivatives(torch.as_tensor(z), torch.as_tensor(eps), lam).numpy()
         for k in range(3):
-            expected = np.empty(97)
-            derivatives_from_noise(z[:, k].copy(), eps[:, k].copy(), lam, expected)
+            expected = random_derivatives(z[:, k], eps[:, k], lam)
             np.testing.assert_allclose(ours[:, k], expected, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("code", FIXED)
+def test_torch_fixed_loss_values_equal_the_definition(rng, code):
+    from sklearn_losses.ensloss._nets import FIXED_LOSSES
+
+    z = _margins_with_ties_and_tails(rng)
+    ours = FIXED_LOSSES[code](torch.as_tensor(z)).numpy()
+    np.testing.assert_allclose(ours, fixed_loss(code, z), rtol=1e-13)
 
 
 def test_autograd_of_the_criterion_is_g_y_over_batch(rng):
