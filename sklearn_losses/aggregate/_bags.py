@@ -6,7 +6,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
-from sklearn.utils.validation import _check_sample_weight, check_array
+from sklearn.utils.validation import check_array
+
+from ..utils.validation import check_sample_weight
 
 __all__ = ["make_bags", "aggregate_responses", "check_bags", "BagOperator"]
 
@@ -109,6 +111,10 @@ class BagOperator:
 def make_bags(n_samples, bag_size, *, random_state=None):
     """Random bags of (nearly) equal size: a bag id per row.
 
+    Rows are dealt round-robin into ``ceil(n_samples / bag_size)`` bags and the
+    ids shuffled, so that the bags are a uniformly random partition whose sizes
+    differ by at most one row.
+
     Parameters
     ----------
     n_samples : int
@@ -123,6 +129,10 @@ def make_bags(n_samples, bag_size, *, random_state=None):
     -------
     bags : ndarray of shape (n_samples,)
         Bag ids ``0..ceil(n_samples / bag_size) - 1``.
+
+    See Also
+    --------
+    aggregate_responses : Replace responses by their bag means.
 
     Examples
     --------
@@ -150,6 +160,10 @@ def make_bags(n_samples, bag_size, *, random_state=None):
 def aggregate_responses(y, bags, sample_weight=None):
     """Replace each response by its bag's (weighted) mean, broadcast back to the rows.
 
+    This is what learning from aggregate responses observes: every row of a bag
+    carries the same value, the bag's mean, and the estimators of this family use
+    only those means.
+
     Parameters
     ----------
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
@@ -165,6 +179,12 @@ def aggregate_responses(y, bags, sample_weight=None):
     Returns
     -------
     y_bag : ndarray of the shape of ``y``
+        Each row's bag mean.
+
+    See Also
+    --------
+    make_bags : Random bags.
+    privatize_responses : Bag means with label-differential-privacy noise.
 
     Examples
     --------
@@ -174,7 +194,7 @@ def aggregate_responses(y, bags, sample_weight=None):
     """
     y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
     codes = check_bags(bags, y.shape[0], input_name="y")
-    weight = _check_sample_weight(sample_weight, y, dtype=np.float64, ensure_non_negative=True)
+    weight = check_sample_weight(sample_weight, y, "aggregate_responses")
     op = BagOperator(codes, weight)
     if not op.row_kept.all():
         n_empty = np.count_nonzero(np.bincount(codes, weights=weight) == 0)

@@ -8,9 +8,9 @@ from scipy import sparse
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils.validation import check_sparse_structure
+from ..utils.validation import check_sample_weight, check_sparse_structure
 from ._bags import BagOperator, check_bags
 from ._scoring import BagScoreMixin
 
@@ -22,14 +22,15 @@ _CHUNK = 65536  # rows per block of the weighted Gram matrix: O(chunk * d) extra
 class AggregateStatistics:
     """Sufficient statistics of the aggregate least-squares problem, O(n d^2) once.
 
-    With bag means ``Xbar_a``, bag weights ``W_a`` and centred quantities (when
-    fitting an intercept), the objective
+    With bag means ``Xbar_a``, bag weights ``W_a``, total weight ``W`` and centred
+    quantities (when fitting an intercept), the objective of
+    :class:`AggregateLinearRegression` times ``2 W``,
 
         sum_a W_a (ybar_a - Xbar_a theta)^2 + rho sum_i w_i ((x_i - Xbar_a) theta)^2
-        + alpha ||theta||^2
+        + alpha W ||theta||^2,
 
-    has the normal equations ``(between + rho * within + alpha I) theta = rhs``,
-    so every rho is one d x d solve.
+    has the normal equations ``(between + rho * within + alpha W I) theta = rhs``,
+    so every (rho, alpha) is one d x d solve.
     """
 
     def __init__(self, X, y, codes, weight, fit_intercept):
@@ -37,6 +38,7 @@ class AggregateStatistics:
         X_sum = bags.sum(X)
         y_bar = bags.mean(y)
         total = bags.weight.sum()
+        self.total_weight = float(total)
         self.n_bags = bags.n_bags
         self.between = X_sum.T @ (X_sum / bags.weight[:, None])
         self.rhs = X_sum.T @ y_bar
@@ -57,9 +59,13 @@ class AggregateStatistics:
             self.rhs -= total * self.x_mean * self.y_mean
 
     def solve(self, rho, alpha):
-        """Coefficients and intercept at (rho, alpha); minimum-norm when singular."""
+        """Coefficients and intercept at (rho, alpha); minimum-norm when singular.
+
+        ``alpha`` is on the mean-loss scale; the normal equations are those of the
+        objective times ``2 W``, whose penalty is ``alpha * W``.
+        """
         A = self.between + rho * self.within
-        A.flat[:: A.shape[0] + 1] += alpha
+        A.flat[:: A.shape[0] + 1] += alpha * self.total_weight
         A = (A + A.T) / 2
         try:  # the common, well-posed case: one Cholesky factorisation
             factor = cho_factor(A)
@@ -90,13 +96,24 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
     """Least squares from bag-level responses, with the bag/instance interpolation rho.
 
     Rows come in bags whose individual responses are hidden: only each bag's mean
-    response is known.  With predictions ``f_i = x_i @ coef_ + intercept_`` and bag
-    means ``fbar_a``, the estimator minimises (Javanmard et al., ICLR 2024)
+    response ``ybar_a`` is known.  With predictions ``f_i = x_i @ coef_ + intercept_``
+    and their bag means ``fbar_a``, the estimator minimises (Javanmard et al.,
+    ICLR 2024)
 
     .. math::
 
-        \\sum_a W_a (\\bar y_a - \\bar f_a)^2
-        + \\rho \\sum_i w_i (f_i - \\bar f_{a(i)})^2 + \\alpha \\lVert coef \\rVert^2.
+        \\frac{1}{2W}\\Big[(1 - \\rho) \\sum_a W_a (\\bar y_a - \\bar f_a)^2
+        + \\rho \\sum_i w_i (\\bar y_{a(i)} - f_i)^2\\Big]
+        + \\frac{\\alpha}{2} \\lVert coef \\rVert^2,
+
+    with row weights ``w_i`` (``sample_weight``, ones by default), bag weights
+    ``W_a = sum_{i in a} w_i`` and total weight ``W = sum_i w_i``: the weighted
+    mean of the rho-interpolated loss (here half the squared error, as in
+    :class:`~sklearn.linear_model.ElasticNet`) plus the L2 penalty on the
+    mean-loss scale (the intercept is not penalised).  The instance-level sum is
+    the bag-level sum plus the within-bag prediction variance
+    ``sum_i w_i (f_i - fbar_a(i))^2``, so the bracket is also the bag-level loss
+    plus ``rho`` times that variance.
 
     ``rho=0`` is the bag-level loss (unbiased, only as many effective samples as
     bags), ``rho=1`` the instance-level loss, equal to least squares on the
@@ -119,9 +136,13 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
     Parameters
     ----------
     rho : float in [0, 1], default=0.0
-        Weight of the within-bag prediction variance.
+        Weight of the instance-level loss (equivalently, of the within-bag
+        prediction variance).
     alpha : float, default=0.0
-        Ridge penalty on the coefficients (not the intercept).
+        L2 penalty on the mean-loss scale, ``alpha / 2 * ||coef_||^2`` in the
+        objective above (the intercept is not penalised).  With one row per bag
+        the fit is :class:`~sklearn.linear_model.Ridge` with
+        ``alpha=alpha * sum(sample_weight)``.
     fit_intercept : bool, default=True
         Fit an intercept.
 
@@ -140,8 +161,8 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
 
     See Also
     --------
-    AggregateLinearRegressionCV : chooses rho by grouped cross-validation.
-    make_bag_scorer : bag-level squared error as a ``scoring=`` object.
+    AggregateLinearRegressionCV : Chooses rho by grouped cross-validation.
+    make_bag_scorer : Bag-level squared error as a ``scoring=`` object.
 
     Examples
     --------
@@ -199,7 +220,7 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
         check_sparse_structure(X)  # before validate_data: scipy's conversions trust it
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
         codes = check_bags(bags, X.shape[0])
-        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        weight = check_sample_weight(sample_weight, X, type(self).__name__)
         stats = AggregateStatistics(X, y, codes, weight, self.fit_intercept)
         self.coef_, self.intercept_, singular = stats.solve(self.rho, self.alpha)
         self.n_bags_ = stats.n_bags
@@ -224,6 +245,7 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The predicted response of each row.
         """
         check_is_fitted(self)
         check_sparse_structure(X)

@@ -6,9 +6,9 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
-from ..utils.validation import check_sparse_structure
+from ..utils.validation import check_sample_weight, check_sparse_structure
 from ._bags import BagOperator, check_bags
 from ._linear import AggregateLinearRegression, AggregateStatistics
 
@@ -64,7 +64,9 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
         Grid of finite rho in [0, 1]; None uses 0 and 25 log-spaced values from
         1e-3 to 1.
     alpha : float, default=0.0
-        Ridge penalty.
+        L2 penalty on the mean-loss scale, as in :class:`AggregateLinearRegression`:
+        ``alpha / 2 * ||coef_||^2`` added to the weighted mean loss of each
+        training fold and of the final refit.
     fit_intercept : bool, default=True
         Fit an intercept.
     cv : int or splitter, default=5
@@ -94,6 +96,11 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    AggregateLinearRegression : One fit at a given rho.
+    make_bag_scorer : Bag-level squared error for other searches.
 
     Examples
     --------
@@ -145,7 +152,7 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
         check_sparse_structure(X)  # before validate_data: scipy's conversions trust it
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
         codes = check_bags(bags, X.shape[0])
-        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        weight = check_sample_weight(sample_weight, X, type(self).__name__)
         rhos = _check_rhos(self.rhos)
         if isinstance(self.cv, Integral):
             # zero-weight bags carry nothing to fit or score: fold only the others

@@ -7,9 +7,10 @@ from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._convergence import lbfgs
+from ..utils.validation import check_n_classes, check_sample_weight
 from ._bags import BagOperator, check_bags
 
 __all__ = ["AggregateLogisticRegression"]
@@ -21,8 +22,8 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
     """Binary logistic regression from bag-level label proportions.
 
     Each bag reports the proportion ``ybar_a`` of positive labels.  With
-    ``p_i = sigmoid(x_i @ coef_ + intercept_)`` and the bag's mean predicted
-    probability ``pbar_a``, the estimator minimises
+    ``p_i = sigmoid(x_i @ coef_ + intercept_)`` and their bag means ``pbar_a``,
+    the estimator minimises
 
     .. math::
 
@@ -30,7 +31,12 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         + \\rho \\sum_i w_i\\, CE(\\bar y_{a(i)}, p_i)\\Big]
         + \\frac{\\alpha}{2} \\lVert coef \\rVert^2,
 
-    with ``CE(q, p) = -q log p - (1 - q) log(1 - p)``.  ``rho=0`` is the
+    with row weights ``w_i`` (``sample_weight``, ones by default), bag weights
+    ``W_a = sum_{i in a} w_i`` and total weight ``W = sum_i w_i``: the weighted
+    mean of the rho-interpolated loss (here the cross-entropy
+    ``CE(q, p) = -q log p - (1 - q) log(1 - p)``, as in
+    :class:`~sklearn.linear_model.LogisticRegression`) plus the L2 penalty on the
+    mean-loss scale (the intercept is not penalised).  ``rho=0`` is the
     bag-level loss of learning from label proportions (DLLP), ``rho=1`` the
     instance-level loss (each row trained on its bag's proportion).  Fitted
     with L-BFGS on exact gradients.
@@ -42,7 +48,10 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
     rho : float in [0, 1], default=0.0
         Weight of the instance-level loss.
     alpha : float, default=1e-4
-        L2 penalty on the coefficients (mean-loss scale).
+        L2 penalty on the mean-loss scale, ``alpha / 2 * ||coef_||^2`` in the
+        objective above (the intercept is not penalised).  With one row per bag
+        the fit is :class:`~sklearn.linear_model.LogisticRegression` with
+        ``C=1 / (alpha * sum(sample_weight))``.
     fit_intercept : bool, default=True
         Fit an intercept.
     tol : float, default=1e-8
@@ -50,6 +59,8 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
     max_iter : int, default=1000
         Maximum L-BFGS iterations; a :class:`~sklearn.exceptions.ConvergenceWarning`
         says when they ran out.
+    verbose : int, default=0
+        When positive, print each L-BFGS iteration and its objective to stdout.
 
     Attributes
     ----------
@@ -65,6 +76,10 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    AggregateLinearRegression : The regression counterpart, on the same scale of ``alpha``.
 
     Examples
     --------
@@ -85,14 +100,18 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, rho=0.0, *, alpha=1e-4, fit_intercept=True, tol=1e-8, max_iter=1000):
+    def __init__(
+        self, rho=0.0, *, alpha=1e-4, fit_intercept=True, tol=1e-8, max_iter=1000, verbose=0
+    ):
         self.rho = rho
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, bags=None, sample_weight=None):
@@ -118,7 +137,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
         target = _encode_target(self, y)
         codes = check_bags(bags, X.shape[0])
-        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        weight = check_sample_weight(sample_weight, X, type(self).__name__)
         op = BagOperator(codes, weight)
         problem = _Objective(
             X, op.mean(target)[op.codes], op, weight, self.rho, self.alpha, self.fit_intercept
@@ -129,6 +148,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
             np.zeros(X.shape[1] + 1),
             max_iter=self.max_iter,
             tol=self.tol,
+            verbose=self.verbose,
         )
         self.coef_ = result.x[None, :-1]
         self.intercept_ = result.x[-1:] if self.fit_intercept else np.zeros(1)
@@ -136,7 +156,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X):
-        """Log-odds of the positive class.
+        """Compute the log-odds of the positive class.
 
         Parameters
         ----------
@@ -146,6 +166,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            The log-odds of ``classes_[1]``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
@@ -162,6 +183,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, 2)
+            The probabilities of ``classes_[0]`` and ``classes_[1]``.
         """
         p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
@@ -177,6 +199,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The more probable class of each sample.
         """
         check_is_fitted(self)
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
@@ -194,16 +217,14 @@ def _encode_target(est, y):
         raise ValueError(f"Unknown label type: y of dtype {np.asarray(y).dtype}.")
     if kind == "binary":
         est.classes_, target = np.unique(y, return_inverse=True)
-        if len(est.classes_) < 2:
-            raise ValueError("y has 1 class; AggregateLogisticRegression needs 2 classes.")
+        check_n_classes(est.classes_, type(est).__name__)
         return target.astype(np.float64)
     if kind == "continuous" and np.all((y >= 0) & (y <= 1)):
         est.classes_ = np.array([0, 1])
         return np.asarray(y, dtype=np.float64)
     if kind == "multiclass":
         raise ValueError("Only binary classification is supported.")
-    if kind == "binary" or np.unique(y).size < 2:
-        raise ValueError("y has 1 class; AggregateLogisticRegression needs 2 classes.")
+    check_n_classes(np.unique(y), type(est).__name__)
     raise ValueError(
         f"y must hold binary labels or bag proportions in [0, 1]; got target type {kind!r}."
     )

@@ -83,6 +83,11 @@ def privatize_responses(y, bags, *, epsilon, bounds, random_state=None):
     y_private : ndarray of shape (n_samples,)
         The noisy bag mean of each row's bag.
 
+    See Also
+    --------
+    aggregate_responses : The bag means without noise.
+    optimal_bag_size : The bag size that balances privacy noise and bias.
+
     Examples
     --------
     >>> import numpy as np
@@ -132,8 +137,10 @@ def bag_size_risk(bag_sizes, *, n_samples, n_features, epsilon, bounds, noise_st
     ----------
     bag_sizes : array-like of int
         Candidate bag sizes k >= 1 (finite).
-    n_samples, n_features : int
-        n and d, both >= 1.
+    n_samples : int
+        Number of rows n, >= 1.
+    n_features : int
+        Number of features d, >= 1.
     epsilon : float
         Privacy budget, finite and > 0.
     bounds : tuple (a, b)
@@ -146,6 +153,12 @@ def bag_size_risk(bag_sizes, *, n_samples, n_features, epsilon, bounds, noise_st
     Returns
     -------
     risk : ndarray of shape (n_sizes,)
+        The leading-order risk at each bag size.
+
+    See Also
+    --------
+    optimal_bag_size : The bag size that minimises this risk.
+    bag_size_search : The same choice measured on data.
 
     Examples
     --------
@@ -188,8 +201,10 @@ def optimal_bag_size(
 
     Parameters
     ----------
-    n_samples, n_features : int
-        n and d, both >= 1.
+    n_samples : int
+        Number of rows n, >= 1.
+    n_features : int
+        Number of features d, >= 1.
     epsilon : float
         Privacy budget, finite and > 0.
     bounds : tuple (a, b)
@@ -205,6 +220,12 @@ def optimal_bag_size(
     Returns
     -------
     k : int
+        The bag size of smallest risk.
+
+    See Also
+    --------
+    bag_size_risk : The risk it minimises.
+    bag_size_search : The same choice measured on data.
 
     Examples
     --------
@@ -294,6 +315,11 @@ def bag_size_search(
     result : Bunch
         ``bag_sizes``, ``scores`` (n_sizes, n_repeats) of validation MSE, ``mean``
         and ``best_size`` (the size with the smallest mean).
+
+    See Also
+    --------
+    optimal_bag_size : The choice predicted by the leading-order risk.
+    privatize_responses : The release each repeat simulates.
 
     Examples
     --------

@@ -4,8 +4,9 @@ import numpy as np
 from sklearn import get_config
 from sklearn.metrics import make_scorer, r2_score
 from sklearn.utils._param_validation import validate_params
-from sklearn.utils.validation import _check_sample_weight, check_array, check_consistent_length
+from sklearn.utils.validation import check_array, check_consistent_length
 
+from ..utils.validation import check_sample_weight
 from ._bags import BagOperator, check_bags
 
 __all__ = ["BagScoreMixin", "bag_mean_squared_error", "make_bag_scorer"]
@@ -41,6 +42,11 @@ def bag_mean_squared_error(y_true, y_pred, *, bags=None, sample_weight=None):
     Returns
     -------
     loss : float
+        The weighted mean squared difference of the bag means.
+
+    See Also
+    --------
+    make_bag_scorer : This loss as a ``scoring=`` object.
 
     Examples
     --------
@@ -54,7 +60,7 @@ def bag_mean_squared_error(y_true, y_pred, *, bags=None, sample_weight=None):
         raise ValueError(f"y_true and y_pred differ in length: {y_true.shape} vs {y_pred.shape}.")
     codes = check_bags(bags, y_true.shape[0], input_name="y_true")
     # non-negative, finite, not all zero: the loss divides by the total weight
-    weight = _check_sample_weight(sample_weight, y_true, dtype=np.float64, ensure_non_negative=True)
+    weight = check_sample_weight(sample_weight, y_true, "bag_mean_squared_error")
     op = BagOperator(codes, weight)
     errors = op.mean(y_true) - op.mean(y_pred)
     return float(op.weight @ errors**2 / op.weight.sum())
@@ -78,6 +84,10 @@ def make_bag_scorer():
     -------
     scorer : callable
         ``neg_bag_mean_squared_error``.
+
+    See Also
+    --------
+    bag_mean_squared_error : The loss it negates.
 
     Examples
     --------
@@ -129,6 +139,6 @@ class BagScoreMixin:
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y").ravel()
         check_consistent_length(y, y_pred)
         codes = check_bags(bags, y.shape[0])
-        weight = _check_sample_weight(sample_weight, y, dtype=np.float64, ensure_non_negative=True)
+        weight = check_sample_weight(sample_weight, y, type(self).__name__)
         op = BagOperator(codes, weight)
         return float(r2_score(op.mean(y), op.mean(y_pred), sample_weight=op.weight))

@@ -5,6 +5,7 @@ unconstrained Eckart-Young loss by minibatch SGD with two independent batches
 (an unbiased gradient) for data streamed from disk.
 """
 
+from ._base import paired_correlations
 from ._cca import CCA
 from ._deep import DeepCCA
 from ._loss import eckart_young_gradient, eckart_young_loss
@@ -16,4 +17,5 @@ __all__ = [
     "StochasticCCA",
     "eckart_young_gradient",
     "eckart_young_loss",
+    "paired_correlations",
 ]

@@ -8,15 +8,90 @@ from sklearn.base import (
     RegressorMixin,
     TransformerMixin,
 )
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ..utils.validation import check_sample_weight
+from ._loss import check_weight_total
 
+
+@validate_params(
+    {"x_scores": ["array-like"], "y_scores": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def paired_correlations(x_scores, y_scores):
-    """corr(x_scores[:, k], y_scores[:, k]) for each component k (0 for a constant column)."""
+    """Correlation of each pair of score columns, ``corr(x_scores[:, k], y_scores[:, k])``.
+
+    The quantity behind the two-view estimators' ``score`` (its mean over
+    components) and ``canonical_correlations_`` (on the training scores).  A
+    column with no variance has correlation 0, not NaN.
+
+    Parameters
+    ----------
+    x_scores : array-like of shape (n_samples, n_components) or (n_samples,)
+        Scores of the first view (e.g. the first output of ``transform(X, Y)``).
+    y_scores : array-like of the same shape as ``x_scores``
+        Scores of the second view.
+
+    Returns
+    -------
+    correlations : ndarray of shape (n_components,)
+        Pearson correlation of each pair of columns, in [-1, 1].
+
+    See Also
+    --------
+    CCA.score : The mean of these correlations on held-out data.
+
+    Examples
+    --------
+    >>> from sklearn_losses.cross_decomposition import CCA, paired_correlations
+    >>> from sklearn_losses.datasets import make_multiview
+    >>> X, Y = make_multiview(4000, (5, 5), correlations=(0.9, 0.5), random_state=0)
+    >>> cca = CCA(n_components=2).fit(X[:2000], Y[:2000])
+    >>> paired_correlations(*cca.transform(X[2000:], Y[2000:])).round(1)  # held out
+    array([0.9, 0.5])
+    """
+    x_scores = check_array(x_scores, input_name="x_scores", dtype=np.float64, ensure_2d=False)
+    y_scores = check_array(y_scores, input_name="y_scores", dtype=np.float64, ensure_2d=False)
+    if x_scores.shape != y_scores.shape:
+        raise ValueError(
+            f"x_scores and y_scores must have the same shape; got {x_scores.shape} and "
+            f"{y_scores.shape}."
+        )
+    if x_scores.ndim == 1:
+        x_scores, y_scores = x_scores[:, None], y_scores[:, None]
+    return _paired_correlations(x_scores, y_scores)
+
+
+def _paired_correlations(x_scores, y_scores):
+    """:func:`paired_correlations` of 2-D float arrays, without validation."""
     xc = x_scores - x_scores.mean(axis=0)
     yc = y_scores - y_scores.mean(axis=0)
     denom = np.sqrt((xc**2).sum(axis=0) * (yc**2).sum(axis=0))
     return np.divide((xc * yc).sum(axis=0), denom, out=np.zeros(denom.shape), where=denom > 0)
+
+
+def _gram(A, B, sample_weight=None):
+    """``A^T D B`` with ``D = diag(sample_weight)`` (``A^T B`` when None)."""
+    return A.T @ B if sample_weight is None else (A * sample_weight[:, None]).T @ B
+
+
+def _dof(n_rows, sample_weight=None):
+    """Covariance denominator: ``n - 1``, or ``sum(w) - 1`` (integer weights = repeated rows)."""
+    return n_rows - 1 if sample_weight is None else float(sample_weight.sum()) - 1.0
+
+
+def _column_moments(A, sample_weight=None, variance=True):
+    """Column means and variances (``ddof=1``; weighted: divided by ``sum(w) - 1``).
+
+    Only the means when ``variance`` is False.
+    """
+    mean = A.mean(axis=0) if sample_weight is None else sample_weight @ A / sample_weight.sum()
+    if not variance:
+        return mean
+    if sample_weight is None:
+        return mean, A.var(axis=0, ddof=1)
+    return mean, sample_weight @ (A - mean) ** 2 / _dof(A.shape[0], sample_weight)
 
 
 def inverse_sqrt(matrix, *, rank_tol=None):
@@ -46,7 +121,7 @@ def canonical_directions(cov_xx, cov_yy, cov_xy, n_components):
     return root_x @ U[:, :k], root_y @ Vt[:k].T, S[:k], (rank_x, rank_y)
 
 
-def _live_components(Xs, W, var):
+def _live_components(Xs, W, var, sample_weight=None):
     """Columns of ``Xs @ W`` whose variance is not rounding error (False: a dead component).
 
     A weight vector in the null space of the data has a score variance of the order
@@ -54,7 +129,8 @@ def _live_components(Xs, W, var):
     ||w||^2`` below ``eps * trace(C)`` is below the numerical rank tolerance of
     :func:`inverse_sqrt`, and such a component is treated as exactly zero.
     """
-    trace = (Xs**2).sum() / max(Xs.shape[0] - 1, 1)
+    squares = Xs**2 if sample_weight is None else Xs**2 * sample_weight[:, None]
+    trace = squares.sum() / max(_dof(Xs.shape[0], sample_weight), 1)
     floor = np.finfo(float).eps * (W**2).sum(axis=0) * trace
     return var > floor
 
@@ -80,35 +156,56 @@ class TwoViewMixin:
             )
         return X, Y
 
-    def _standardize_views(self, X, Y):
-        self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)
+    def _check_sample_weight(self, sample_weight, X):
+        """None, or checked weights: finite, nonnegative, summing to more than 1."""
+        if sample_weight is None:
+            return None
+        name = type(self).__name__
+        sample_weight = check_sample_weight(sample_weight, X, name)
+        check_weight_total(sample_weight, name)
+        return sample_weight
+
+    def _standardize_views(self, X, Y, sample_weight=None):
+        """Centre (and with ``scale``, scale) both views, by weighted moments when weighted."""
         if self.scale:
-            self.x_std_, self.y_std_ = X.std(axis=0, ddof=1), Y.std(axis=0, ddof=1)
+            (self.x_mean_, x_var), (self.y_mean_, y_var) = (
+                _column_moments(X, sample_weight),
+                _column_moments(Y, sample_weight),
+            )
+            self.x_std_, self.y_std_ = np.sqrt(x_var), np.sqrt(y_var)
         else:
+            self.x_mean_ = _column_moments(X, sample_weight, variance=False)
+            self.y_mean_ = _column_moments(Y, sample_weight, variance=False)
             self.x_std_, self.y_std_ = np.ones(X.shape[1]), np.ones(Y.shape[1])
         self.x_std_[self.x_std_ == 0] = 1.0  # constant columns carry no signal; they score 0
         self.y_std_[self.y_std_ == 0] = 1.0
         return (X - self.x_mean_) / self.x_std_, (Y - self.y_mean_) / self.y_std_
 
-    def _check_n_components(self, X, Y):
+    def _check_n_components(self, X, Y, sample_weight=None):
         """The number of components to fit: ``n_components``, or the most the data allow.
 
         ``n_components=None`` resolves to ``min(n_features_X, n_features_Y, n_samples - 1)``
-        (the rank that the cross-covariance of centred views can reach); an integer above
-        that limit is a ``ValueError``.  Returns the resolved number.
+        (the rank that the cross-covariance of centred views can reach; with
+        ``sample_weight``, ``n_samples`` counts the rows of positive weight); an
+        integer above that limit is a ``ValueError``.  Returns the resolved number.
         """
-        limit = min(X.shape[1], Y.shape[1], X.shape[0] - 1)
+        n = X.shape[0] if sample_weight is None else int(np.count_nonzero(sample_weight))
+        limit = min(X.shape[1], Y.shape[1], n - 1)
+        if limit < 1:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 rows of positive sample_weight; got {n}."
+            )
         if self.n_components is None:
             return limit
         if self.n_components > limit:
             raise ValueError(
                 f"n_components={self.n_components} must be <= min(n_features_X="
-                f"{X.shape[1]}, n_features_Y={Y.shape[1]}, n_samples - 1={X.shape[0] - 1}); "
+                f"{X.shape[1]}, n_features_Y={Y.shape[1]}, n_samples - 1={n - 1}); "
                 "n_components=None takes as many as the data allow."
             )
         return int(self.n_components)
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, **fit_params):
         """Fit, then return the scores of both views (``(x_scores, y_scores)``).
 
         Parameters
@@ -117,12 +214,15 @@ class TwoViewMixin:
             First view.
         y : array-like of shape (n_samples, n_targets)
             Second view.
+        **fit_params : dict
+            Passed to ``fit`` (e.g. ``sample_weight``).
 
         Returns
         -------
         scores : tuple of ndarray
+            The scores of the first and of the second view.
         """
-        return self.fit(X, y).transform(X, y)
+        return self.fit(X, y, **fit_params).transform(X, y)
 
     def score(self, X, y, sample_weight=None):
         """Mean canonical correlation of held-out scores (higher is better).
@@ -143,7 +243,7 @@ class TwoViewMixin:
         """
         if sample_weight is not None:
             raise ValueError("score does not support sample_weight.")
-        return float(paired_correlations(*self.transform(X, y)).mean())
+        return float(_paired_correlations(*self.transform(X, y)).mean())
 
 
 class TwoViewBase(
@@ -157,7 +257,8 @@ class TwoViewBase(
     """Linear two-view estimators (the signature of scikit-learn's cross decomposition).
 
     Subclasses set ``x_mean_, x_std_, y_mean_, y_std_, x_weights_, y_weights_``
-    (weights act on standardized views) and call :meth:`_finish_fit`.
+    (weights act on standardized views) and call :meth:`_finish_fit` (with the
+    fit's ``sample_weight``, if any).
     """
 
     def _check_standardized(self, Xs, Ys):
@@ -172,7 +273,7 @@ class TwoViewBase(
                     "(its values are too large to standardize in float64); rescale it."
                 )
 
-    def _finish_fit(self, Xs, Ys):
+    def _finish_fit(self, Xs, Ys, sample_weight=None):
         """Rotate the weights into the canonical form of their span, then set the rest.
 
         Within the span of the current weights, the generalised eigenproblem is
@@ -185,31 +286,38 @@ class TwoViewBase(
         A component the views' rank cannot carry (regularization=0 with a
         rank-deficient view) gets zero weights in that view: its scores are 0, its
         correlation, loadings and share of ``coef_`` are 0 (never NaN).
+
+        With ``sample_weight``, every covariance is weighted (``Xs^T D Ys / (sum(w)
+        - 1)``, ``D = diag(w)``), as in the fit.
         """
-        c, n = self.regularization, Xs.shape[0] - 1
+        w = sample_weight
+        c, n = self.regularization, _dof(Xs.shape[0], w)
         Wx, Wy = self.x_weights_, self.y_weights_
         Tx, Ty = Xs @ Wx, Ys @ Wy
         rot_x, rot_y, eigenvalues, _ = canonical_directions(
-            (1 - c) * (Tx.T @ Tx / n) + c * (Wx.T @ Wx),
-            (1 - c) * (Ty.T @ Ty / n) + c * (Wy.T @ Wy),
-            Tx.T @ Ty / n,
+            (1 - c) * (_gram(Tx, Tx, w) / n) + c * (Wx.T @ Wx),
+            (1 - c) * (_gram(Ty, Ty, w) / n) + c * (Wy.T @ Wy),
+            _gram(Tx, Ty, w) / n,
             self.n_components_,
         )
         Wx, Wy = Wx @ rot_x, Wy @ rot_y
         Tx, Ty = Xs @ Wx, Ys @ Wy
-        var_x, var_y = Tx.var(axis=0, ddof=1), Ty.var(axis=0, ddof=1)
+        var_x, var_y = _column_moments(Tx, w)[1], _column_moments(Ty, w)[1]
         # scores of weights in (numerically) the null space of a view: exact zeros
-        live_x = _live_components(Xs, Wx, var_x)
-        live_y = _live_components(Ys, Wy, var_y)
+        live_x = _live_components(Xs, Wx, var_x, w)
+        live_y = _live_components(Ys, Wy, var_y, w)
         Wx, Tx, var_x = Wx * live_x, Tx * live_x, np.where(live_x, var_x, 1.0)
         Wy, Ty, var_y = Wy * live_y, Ty * live_y, np.where(live_y, var_y, 1.0)
         self.x_weights_, self.y_weights_ = Wx, Wy
         self.eigenvalues_ = eigenvalues
-        self.canonical_correlations_ = (Tx * Ty).sum(axis=0) / n / np.sqrt(var_x * var_y)
-        self.x_loadings_ = Xs.T @ Tx / n / var_x
-        self.y_loadings_ = Ys.T @ Ty / n / var_y
-        # least-squares prediction of standardized Y from the X scores, then rescaled
-        self.coef_ = self.x_weights_ @ ((Tx.T @ Ys / n) / var_x[:, None]) * self.y_std_
+        self.canonical_correlations_ = np.diag(_gram(Tx, Ty, w)) / n / np.sqrt(var_x * var_y)
+        self.x_loadings_ = _gram(Xs, Tx, w) / n / var_x
+        self.y_loadings_ = _gram(Ys, Ty, w) / n / var_y
+        # least-squares prediction of standardized Y from each X score, rescaled to act on
+        # the original X (scikit-learn's PLS layout): Y ~ X @ coef_.T + intercept_
+        standardized = self.x_weights_ @ ((_gram(Tx, Ys, w) / n) / var_x[:, None])
+        self.coef_ = (standardized * self.y_std_ / self.x_std_[:, None]).T
+        self.intercept_ = self.y_mean_ - self.coef_ @ self.x_mean_
         self._n_features_out = self.n_components_
         return self
 
@@ -258,6 +366,7 @@ class TwoViewBase(
         Returns
         -------
         X_reconstructed : ndarray of shape (n_samples, n_features)
+            The first view as the loadings reconstruct it from the scores.
         """
         check_is_fitted(self)
         X = check_array(X, dtype=np.float64)
@@ -271,6 +380,10 @@ class TwoViewBase(
     def predict(self, X):
         """Predict the second view from the first through the canonical scores.
 
+        ``X @ coef_.T + intercept_``: for each component, the least-squares
+        prediction of the (standardized) second view from that X score, summed
+        and put back on the second view's scale.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -283,7 +396,7 @@ class TwoViewBase(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        Y = (X - self.x_mean_) / self.x_std_ @ self.coef_ + self.y_mean_
+        Y = X @ self.coef_.T + self.intercept_
         return Y.ravel() if self._y_one_column else Y
 
     def __sklearn_tags__(self):

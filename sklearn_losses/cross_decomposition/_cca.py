@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import TwoViewBase, canonical_directions
+from ._base import TwoViewBase, _dof, _gram, canonical_directions
 
 __all__ = ["CCA"]
 
@@ -58,8 +58,15 @@ class CCA(TwoViewBase):
         Training correlation of each pair of scores (descending for regularization=0).
     eigenvalues_ : ndarray of shape (`n_components_`,)
         The generalised eigenvalues, descending; equal to the correlations at c=0.
-    coef_ : ndarray of shape (n_features, n_targets)
-        Linear predictor of Y from standardized X through the scores.
+    coef_ : ndarray of shape (n_targets, n_features)
+        Linear predictor of Y from X through the scores, acting on the original
+        (unstandardized) X: ``predict(X) = X @ coef_.T + intercept_``
+        (scikit-learn's PLS layout).  For each component, the least-squares
+        regression of the standardized Y on that X score.
+    intercept_ : ndarray of shape (n_targets,)
+        Intercept of that predictor, ``y_mean_ - coef_ @ x_mean_``.  (scikit-learn's
+        PLS estimators set ``intercept_ = y_mean`` and centre X inside ``predict``;
+        here the identity above holds on uncentred X as stated.)
     x_mean_, x_std_, y_mean_, y_std_ : ndarray
         Standardization of the views.
     n_features_in_ : int
@@ -69,7 +76,8 @@ class CCA(TwoViewBase):
 
     See Also
     --------
-    StochasticCCA : the same estimator fitted by stochastic gradient descent.
+    StochasticCCA : The same estimator fitted by stochastic gradient descent.
+    DeepCCA : One neural network per view, then this CCA on their outputs.
     sklearn.cross_decomposition.CCA : NIPALS with deflation; ``score`` is R^2.
 
     Examples
@@ -101,7 +109,7 @@ class CCA(TwoViewBase):
         self.solver = solver
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the canonical directions of two views.
 
         Parameters
@@ -110,6 +118,13 @@ class CCA(TwoViewBase):
             First view.
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             Second view (named ``y`` for scikit-learn's meta-estimators).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the rows (None: all 1): weighted means, standard
+            deviations and covariances, each divided by ``sum(sample_weight) - 1``
+            where the unweighted fit divides by ``n_samples - 1``, so that integer
+            weights give exactly the fit on the rows repeated and zero weights the
+            fit without those rows.  Finite, nonnegative, summing to more than 1,
+            with at least two positive.
 
         Returns
         -------
@@ -117,14 +132,15 @@ class CCA(TwoViewBase):
             The fitted estimator.
         """
         X, Y = self._validate_views(X, y)
-        n_components = self._check_n_components(X, Y)
+        w = self._check_sample_weight(sample_weight, X)
+        n_components = self._check_n_components(X, Y, w)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-            Xs, Ys = self._standardize_views(X, Y)
+            Xs, Ys = self._standardize_views(X, Y, w)
             self._check_standardized(Xs, Ys)
-            n, c = X.shape[0] - 1, self.regularization
-            cov_xx = (1 - c) * (Xs.T @ Xs / n) + c * np.eye(X.shape[1])
-            cov_yy = (1 - c) * (Ys.T @ Ys / n) + c * np.eye(Y.shape[1])
-            cov_xy = Xs.T @ Ys / n
+            n, c = _dof(X.shape[0], w), self.regularization
+            cov_xx = (1 - c) * (_gram(Xs, Xs, w) / n) + c * np.eye(X.shape[1])
+            cov_yy = (1 - c) * (_gram(Ys, Ys, w) / n) + c * np.eye(Y.shape[1])
+            cov_xy = _gram(Xs, Ys, w) / n
         if not all(np.all(np.isfinite(cov)) for cov in (cov_xx, cov_yy, cov_xy)):
             raise ValueError(
                 "CCA: the covariances of the views overflowed float64 (values too large "
@@ -147,4 +163,4 @@ class CCA(TwoViewBase):
                 self.x_weights_ = self.x_weights_[:, :n_components]
                 self.y_weights_ = self.y_weights_[:, :n_components]
         self.n_components_ = n_components
-        return self._finish_fit(Xs, Ys)
+        return self._finish_fit(Xs, Ys, w)

@@ -113,6 +113,11 @@ class DeepCCA(
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features of X, when it has string column names.
 
+    See Also
+    --------
+    CCA : The exact linear estimator (what a linear encoder reaches).
+    StochasticCCA : The linear estimator trained by SGD on the same loss.
+
     Examples
     --------
     >>> from sklearn_losses.cross_decomposition import DeepCCA
@@ -178,7 +183,7 @@ class DeepCCA(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the two networks, then fit the final linear CCA on their outputs.
 
         Parameters
@@ -187,6 +192,12 @@ class DeepCCA(
             First view.
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             Second view.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the rows (None: all 1).  They weight the
+            standardization, each batch's covariances in the loss (weighted
+            centring, divided by ``sum(w) - 1``: integer weights equal repeated
+            rows within a batch), the held-out loss of early stopping, and the
+            final :class:`CCA`.  Batches are still drawn uniformly over rows.
 
         Returns
         -------
@@ -208,10 +219,13 @@ class DeepCCA(
                 f"loss='ey_unbiased' splits each batch in two halves of at least two rows; "
                 f"batch_size={self.batch_size} is below 4."
             )
-        Xs, Ys = self._standardize_views(X, Y)
+        w = self._check_sample_weight(sample_weight, X)
+        Xs, Ys = self._standardize_views(X, Y, w)
         self._n_features_y = Ys.shape[1]
-        self._fit_net({"x": Xs.astype(np.float32), "y": Ys.astype(np.float32)}, None)
-        self.cca_ = CCA(self.n_components, scale=False).fit(*self._outputs(Xs, Ys))
+        self._fit_net(
+            {"x": Xs.astype(np.float32), "y": Ys.astype(np.float32)}, None, sample_weight=w
+        )
+        self.cca_ = CCA(self.n_components, scale=False).fit(*self._outputs(Xs, Ys), sample_weight=w)
         self.canonical_correlations_ = self.cca_.canonical_correlations_
         self._n_features_out = self.n_components
         return self

@@ -5,6 +5,11 @@ with no bounds checks: :func:`ey_epoch` is the only way in, and it checks what t
 kernel assumes (dtypes, contiguity, matching shapes, row indices in range, a batch
 of at least two rows, finite data, weights and step).  numba's ``boundscheck``
 stays off in production; ``NUMBA_BOUNDSCHECK=1`` turns it on for the tests.
+
+The loss is not written here: :func:`~._loss.ey_moments` and
+:func:`~._loss.ey_from_moments`, the definition that NumPy and torch evaluate,
+are compiled as they are.  Only the gradient is hand-written (tested against
+:func:`~._loss.eckart_young_gradient`).
 """
 
 from numbers import Integral, Real
@@ -12,21 +17,48 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._jit import njit
+from ._loss import ey_from_moments, ey_moments
+
+_ey_moments = njit(ey_moments)
+_ey_from_moments = njit(ey_from_moments)
 
 
 @njit
-def _batch_terms(Xb, Yb, Wx, Wy, c):
-    """Scores, B_hat W for both views and V_hat = W^T B_hat W of one minibatch."""
-    n = Xb.shape[0] - 1.0
+def _batch_terms(Xb, Yb, wb, Wx, Wy, c):
+    """One minibatch: ``(X^T D Zy, Y^T D Zx) / dof``, ``B_hat W`` of both views, ``tr C``, ``V``.
+
+    ``D = diag(wb)``; ``dof = sum(wb) - 1`` (``batch - 1`` for unit weights, and
+    integer weights give the terms of the repeated rows).
+    """
+    dof = wb.sum() - 1.0
     Zx = Xb @ Wx
     Zy = Yb @ Wy
-    BWx = (1.0 - c) * (Xb.T @ Zx) / n + c * Wx
-    BWy = (1.0 - c) * (Yb.T @ Zy) / n + c * Wy
-    V = Wx.T @ BWx + Wy.T @ BWy
-    return Zx, Zy, BWx, BWy, V
+    trace_cross, V = _ey_moments(Zx, Zy, dof, wb, Wx, Wy, c)
+    w = wb.reshape(-1, 1)
+    WZx = w * Zx
+    WZy = w * Zy
+    BWx = (1.0 - c) * (Xb.T @ WZx) / dof + c * Wx
+    BWy = (1.0 - c) * (Yb.T @ WZy) / dof + c * Wy
+    cross_x = (Xb.T @ WZy) / dof
+    cross_y = (Yb.T @ WZx) / dof
+    return cross_x, cross_y, BWx, BWy, trace_cross, V
 
 
-def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, *, check_data=True):
+def ey_epoch(
+    X,
+    Y,
+    Wx,
+    Wy,
+    order,
+    order2,
+    batch_size,
+    lr,
+    c,
+    unbiased,
+    *,
+    check_data=True,
+    sample_weight=None,
+):
     """One pass of SGD on the Eckart-Young loss, updating ``Wx, Wy`` in place.
 
     Batch t uses rows ``order[t*b:(t+1)*b]``; with ``unbiased`` the variance term
@@ -52,7 +84,12 @@ def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, *, check_
     check_data : bool, default=True
         Check that ``X`` and ``Y`` are finite (O(n (p + q))); a caller that
         validated them once may skip it for each epoch.  Everything else is always
-        checked.
+        checked (``sample_weight`` included).
+    sample_weight : ndarray of shape (n,), default=None
+        Per-row weights (finite, nonnegative; None: all 1).  Each batch's
+        covariances become ``X_b^T D Y_b / (sum(w_b) - 1)``, so integer weights
+        equal repeated rows; a batch whose weights sum to at most 1 has no
+        covariance and is skipped (it adds nothing to the returned mean).
 
     Returns
     -------
@@ -60,6 +97,7 @@ def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, *, check_
         Mean minibatch loss over the epoch.
     """
     _check_epoch_args(X, Y, Wx, Wy, order, order2, batch_size, lr, c, check_data)
+    sample_weight = _check_epoch_weights(sample_weight, X.shape[0])
     return _ey_epoch(
         X,
         Y,
@@ -71,7 +109,21 @@ def ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, *, check_
         float(lr),
         float(c),
         bool(unbiased),
+        sample_weight,
     )
+
+
+def _check_epoch_weights(sample_weight, n):
+    """Unit weights for None; else a float64 C-contiguous copy, checked finite and >= 0."""
+    if sample_weight is None:
+        return np.ones(n)
+    w = np.asarray(sample_weight)
+    if w.ndim != 1 or w.shape[0] != n or not np.issubdtype(w.dtype, np.number):
+        raise ValueError(f"ey_epoch: sample_weight must be a 1-D numeric array of length {n}.")
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
+        raise ValueError("ey_epoch: sample_weight must be finite and nonnegative.")
+    return w
 
 
 def _check_epoch_args(X, Y, Wx, Wy, order, order2, batch_size, lr, c, check_data):
@@ -113,26 +165,36 @@ def _check_epoch_args(X, Y, Wx, Wy, order, order2, batch_size, lr, c, check_data
 
 
 @njit
-def _ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased):
+def _ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, w):
     """The compiled epoch (see :func:`ey_epoch`, its only caller)."""
     n_batches = order.shape[0] // batch_size
     total = 0.0
+    used = 0
     for t in range(n_batches):
         rows = order[t * batch_size : (t + 1) * batch_size]
-        Xb = np.ascontiguousarray(X[rows])
-        Yb = np.ascontiguousarray(Y[rows])
-        Zx, Zy, BWx, BWy, V = _batch_terms(Xb, Yb, Wx, Wy, c)
+        wb = np.ascontiguousarray(w[rows])
         if unbiased:
             rows2 = order2[t * batch_size : (t + 1) * batch_size]
+            wb2 = np.ascontiguousarray(w[rows2])
+        else:
+            rows2 = rows
+            wb2 = wb
+        if wb.sum() <= 1.0 or wb2.sum() <= 1.0:
+            continue  # no covariance to estimate (weights summing to at most 1)
+        Xb = np.ascontiguousarray(X[rows])
+        Yb = np.ascontiguousarray(Y[rows])
+        cross_x, cross_y, BWx, BWy, trace_cross, V = _batch_terms(Xb, Yb, wb, Wx, Wy, c)
+        if unbiased:
             Xb2 = np.ascontiguousarray(X[rows2])
             Yb2 = np.ascontiguousarray(Y[rows2])
-            _, _, BWx2, BWy2, V2 = _batch_terms(Xb2, Yb2, Wx, Wy, c)
+            _, _, BWx2, BWy2, _, V2 = _batch_terms(Xb2, Yb2, wb2, Wx, Wy, c)
         else:
             BWx2, BWy2, V2 = BWx, BWy, V
-        n = batch_size - 1.0
-        gx = -4.0 * (Xb.T @ Zy) / n + 2.0 * (BWx @ V2 + BWx2 @ V)
-        gy = -4.0 * (Yb.T @ Zx) / n + 2.0 * (BWy @ V2 + BWy2 @ V)
-        total += -4.0 * np.trace(Zx.T @ Zy) / n + np.sum(V * V2)
+        # the gradient of ey_from_moments(ey_moments(...)) with respect to Wx, Wy
+        gx = -4.0 * cross_x + 2.0 * (BWx @ V2 + BWx2 @ V)
+        gy = -4.0 * cross_y + 2.0 * (BWy @ V2 + BWy2 @ V)
+        total += _ey_from_moments(trace_cross, V, V2)
+        used += 1
         Wx -= lr * gx
         Wy -= lr * gy
-    return total / max(n_batches, 1)
+    return total / max(used, 1)

@@ -107,6 +107,12 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features of X, when it has string column names.
 
+    See Also
+    --------
+    CCA : The exact solution of the same problem, in memory.
+    DeepCCA : Nonlinear CCA: networks trained on the Eckart-Young loss.
+    eckart_young_loss : The loss this estimator minimises.
+
     Examples
     --------
     >>> from sklearn_losses.cross_decomposition import CCA, StochasticCCA

@@ -77,7 +77,17 @@ def make_gaussian_mixture(
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+        The samples, rescaled as described above when ``n_classes > 2``.
     y : ndarray of shape (n_samples,)
+        The integer class label of each sample, in ``0, ..., n_classes - 1``.
+
+    See Also
+    --------
+    bayes_error : The Bayes error of this mixture, the floor of any classifier's error.
+    sklearn_losses.naive_bayes.SharedVarianceGaussianNB : The naive Bayes model whose
+        assumption holds in ``"easy"`` mode.
+    sklearn_losses.naive_bayes.compare_learning_curves : Learning curves of classifiers
+        trained on data such as this.
 
     Examples
     --------
@@ -121,7 +131,7 @@ def make_gaussian_mixture(
 def bayes_error(
     n_features, n_classes=2, *, mode="easy", method="auto", n_samples=200_000, random_state=None
 ):
-    """Bayes error of :func:`make_gaussian_mixture` (balanced classes).
+    """Compute the Bayes error of :func:`make_gaussian_mixture` (balanced classes).
 
     With a shared covariance the Bayes rule is linear.  For two classes the error
     has the closed form ``Phi(-Delta / 2)`` with ``Delta`` the Mahalanobis
@@ -148,6 +158,12 @@ def bayes_error(
         The Bayes error.
     std_error : float
         Its Monte Carlo standard error (0 for the exact formula).
+
+    See Also
+    --------
+    make_gaussian_mixture : Draw samples from the mixture whose Bayes error this is.
+    sklearn_losses.naive_bayes.compare_learning_curves : Measure how fast classifiers
+        approach this error as the training set grows.
 
     Examples
     --------

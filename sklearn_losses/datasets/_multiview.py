@@ -61,7 +61,18 @@ def make_multiview(
     Returns
     -------
     X : ndarray of shape (n_samples, p1)
+        The first view.
     Y : ndarray of shape (n_samples, p2)
+        The second view, paired row by row with ``X``.
+
+    See Also
+    --------
+    sklearn_losses.cross_decomposition.CCA : Linear CCA, which recovers
+        ``correlations`` from the linear views.
+    sklearn_losses.cross_decomposition.DeepCCA : Nonlinear CCA, for the views drawn
+        with ``nonlinear=True``.
+    sklearn_losses.cross_decomposition.paired_correlations : Correlations of paired
+        projections, to compare with ``correlations``.
 
     Examples
     --------

@@ -65,11 +65,19 @@ def make_presto_data(
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+        The features, uniform on ``[-1, 1]``.
     y : ndarray of shape (n_samples,)
         Classes 0..K-1.
     proba : ndarray of shape (n_samples, K)
         True class probabilities (rows with crossing true predictors are
         redrawn, so every probability is positive).
+
+    See Also
+    --------
+    sklearn_losses.ordinal.PRESTOClassifier : The ordinal model these data are
+        designed for, with penalized differences between threshold slopes.
+    sklearn_losses.ordinal.ProportionalOddsClassifier : The model with one slope
+        shared by every threshold, misspecified on these data.
 
     Examples
     --------

@@ -95,6 +95,7 @@ class LogisticProbaMixin:
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            Natural logarithm of the class probabilities.
         """
         return np.log(self.predict_proba(X))
 

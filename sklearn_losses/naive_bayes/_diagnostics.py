@@ -44,6 +44,12 @@ def nb_assumption_diagnostics(X, y, *, var_smoothing=1e-9):
         ``classes``; ``pooled_var`` (n_features,); ``gap_mean`` and ``gap_var`` of
         shape (n_classes, n_classes, n_classes), indexed ``[k1, k2, k]``.
 
+    See Also
+    --------
+    SharedVarianceGaussianNB : The naive Bayes model whose log-likelihoods are used.
+    compare_learning_curves : The sample-complexity comparison these assumptions
+        underpin.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris

@@ -24,7 +24,14 @@ _SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler}
 class LearningCurveComparison:
     """Result of :func:`compare_learning_curves`.
 
-    Attributes
+    Holds the raw scores of every estimator, training size and repeat, and
+    answers the paper's questions about them: the mean curves and their standard
+    errors (``mean``, ``sem``), each estimator's asymptotic score, the training
+    size at which it comes within a tolerance of it, and where one curve drops
+    below another for good.  Every parameter is stored as an attribute of the
+    same name.
+
+    Parameters
     ----------
     train_sizes : ndarray of shape (n_sizes,)
         Training sizes, increasing.
@@ -37,6 +44,31 @@ class LearningCurveComparison:
         ``"error"`` or ``"log_loss"``.
     n_features : int
         Feature dimension, for the theoretical rates.
+    asymptotes : dict of str -> float, default={}
+        Asymptotic score per estimator name, as measured first under
+        ``stop_tol``; an estimator not listed uses its mean score at the largest
+        size.
+
+    See Also
+    --------
+    compare_learning_curves : Run the comparison that returns this result.
+    theoretical_rate : The predicted shape of the excess error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_losses.naive_bayes import LearningCurveComparison
+    >>> scores = np.array([[[0.30, 0.32], [0.20, 0.22], [0.15, 0.15]],
+    ...                    [[0.40, 0.42], [0.25, 0.27], [0.12, 0.12]]])
+    >>> result = LearningCurveComparison(
+    ...     np.array([10, 100, 1000]), ["nb", "lr"], scores, "error", 20)
+    >>> result.mean.round(2)
+    array([[0.31, 0.21, 0.15],
+           [0.41, 0.26, 0.12]])
+    >>> result.samples_to_within(tol=0.07)
+    {'nb': 100, 'lr': 1000}
+    >>> result.crossover_size("lr", "nb")
+    1000
     """
 
     train_sizes: np.ndarray
@@ -62,13 +94,34 @@ class LearningCurveComparison:
             return np.sqrt(squares / (n - 1) / n)
 
     def asymptote(self, name):
-        """The asymptotic score of ``name``: its mean score at the largest size."""
+        """Return the asymptotic score of an estimator.
+
+        Parameters
+        ----------
+        name : str
+            The estimator's name, one of ``names``.
+
+        Returns
+        -------
+        score : float
+            Its entry in ``asymptotes`` when there is one, otherwise its mean
+            score at the largest training size.
+        """
         return self.asymptotes.get(name, self.mean[self.names.index(name), -1])
 
     def samples_to_within(self, tol=0.01):
-        """Smallest training size whose mean score is within ``tol`` of the asymptote.
+        """Return the smallest training size whose mean score is within ``tol`` of the asymptote.
 
-        Returns a dict ``name -> size`` (None when no size qualifies).
+        Parameters
+        ----------
+        tol : float, default=0.01
+            Tolerance above the asymptote (see :meth:`asymptote`), in score units.
+
+        Returns
+        -------
+        sizes : dict of str -> int or None
+            For each estimator name, the first training size whose mean score is
+            at most its asymptote plus ``tol``; None when no size qualifies.
         """
         result = {}
         for i, name in enumerate(self.names):
@@ -77,9 +130,22 @@ class LearningCurveComparison:
         return result
 
     def crossover_size(self, first, second):
-        """First size after which ``first`` stays strictly below ``second`` (mean score).
+        """Return the first size from which ``first`` stays strictly below ``second``.
 
-        Returns None when it never does (or the curves were stopped early).
+        Parameters
+        ----------
+        first : str
+            Name of the estimator expected to end up with the lower mean score.
+        second : str
+            Name of the estimator it is compared with.
+
+        Returns
+        -------
+        size : int or None
+            The smallest training size from which the mean score of ``first`` is
+            strictly below that of ``second`` at every larger size; None when it
+            is not below at the largest size, or when either curve was stopped
+            early (NaN entries).
         """
         a = self.mean[self.names.index(first)]
         b = self.mean[self.names.index(second)]
@@ -104,6 +170,7 @@ class LearningCurveComparison:
         Returns
         -------
         ax : matplotlib Axes
+            The axes drawn on, with a log-scaled size axis and a legend.
         """
         if ax is None:  # pyplot only when we make the figure
             import matplotlib.pyplot as plt
@@ -215,6 +282,16 @@ def compare_learning_curves(
     Returns
     -------
     result : LearningCurveComparison
+        The scores of every estimator, size and repeat, with the helpers to
+        summarise and plot them.
+
+    See Also
+    --------
+    LearningCurveComparison : The returned result and its summaries.
+    SharedVarianceGaussianNB : The generative linear classifier of the study.
+    theoretical_rate : The predicted shape of the excess error.
+    sklearn.model_selection.learning_curve : Learning curves of one estimator
+        with cross-validation.
 
     Examples
     --------

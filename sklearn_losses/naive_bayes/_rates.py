@@ -51,6 +51,12 @@ def theoretical_rate(train_sizes, n_features, kind="naive_bayes", scale=1.0):
     Returns
     -------
     rate : ndarray of shape (n_sizes,)
+        ``scale`` times the rate at each training size.
+
+    See Also
+    --------
+    fit_rate_scale : Fit ``scale`` to measured excess errors.
+    compare_learning_curves : Measure the learning curves these rates describe.
 
     Examples
     --------
@@ -74,7 +80,13 @@ def theoretical_rate(train_sizes, n_features, kind="naive_bayes", scale=1.0):
     prefer_skip_nested_validation=True,
 )
 def fit_rate_scale(train_sizes, excess_errors, n_features, kind="naive_bayes"):
-    """Least-squares scale c so that ``c * theoretical_rate`` best matches measured excess errors.
+    """Fit the scale c so that ``c * theoretical_rate`` best matches measured excess errors.
+
+    The theory fixes the shape of the excess error only up to a constant; this
+    returns the least-squares constant over the finite entries of
+    ``excess_errors``, so a measured learning curve can be compared with the
+    predicted shape (as :meth:`LearningCurveComparison.plot` does with
+    ``theory``).
 
     Parameters
     ----------
@@ -90,6 +102,12 @@ def fit_rate_scale(train_sizes, excess_errors, n_features, kind="naive_bayes"):
     Returns
     -------
     scale : float
+        The constant ``c`` minimising ``sum((c * rate - excess_errors) ** 2)``.
+
+    See Also
+    --------
+    theoretical_rate : The rate shape that is scaled.
+    LearningCurveComparison.plot : Draw measured curves with the fitted rates.
 
     Examples
     --------

@@ -77,9 +77,9 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
 
     See Also
     --------
-    sklearn.naive_bayes.GaussianNB : per-class variances (quadratic boundary).
-    sklearn.discriminant_analysis.LinearDiscriminantAnalysis : full shared covariance.
-    compare_learning_curves : the generative vs discriminative sample-complexity study.
+    sklearn.naive_bayes.GaussianNB : Per-class variances (quadratic boundary).
+    sklearn.discriminant_analysis.LinearDiscriminantAnalysis : Full shared covariance.
+    compare_learning_curves : The generative vs discriminative sample-complexity study.
 
     Examples
     --------

@@ -4,8 +4,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.validation import check_n_classes, check_sample_weight
 from ._kernels import LINKS, class_probabilities
 
 # |predictor| beyond which every link's F is exactly 0 or 1 in float64
@@ -15,8 +16,9 @@ _PREDICTOR_LIMIT = 1e300
 class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
     """Base of the ordinal classifiers ``P(y <= k | x) = F(intercept_[k] + x @ coef_[:, k])``.
 
-    Subclasses implement ``_fit_standardized(X, codes, weight, n_classes)``
-    returning intercepts and slopes for standardized X.
+    Subclasses fit on the features given by :meth:`_standardize` (standardized when
+    their ``scale`` parameter is true) and report the coefficients on the original
+    scale with :meth:`_set_original_scale`.
     """
 
     _parameter_constraints = {
@@ -29,24 +31,21 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         target_order = ordered_categories(y)  # read before validate_data drops the dtype
         X, y = validate_data(self, X, y, dtype=np.float64, order="C")
         check_classification_targets(y)
-        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        weight = check_sample_weight(sample_weight, X, type(self).__name__)
         # an exact power-of-two rescaling (max in [0.5, 1)): the normalised loss is unchanged,
         # but weights near the float64 limits (1e-320, 1e300) neither underflow nor overflow
         weight = np.ldexp(weight, -np.frexp(weight.max())[1])
         self.classes_, codes = encode_ordinal(y, self.categories, target_order)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"Ordinal regression needs at least 2 classes; y has 1 class: {self.classes_}."
-            )
+        check_n_classes(self.classes_, type(self).__name__)
         return X, codes, weight
 
     def _standardize(self, X, weight):
-        """Weighted centring and scaling (ddof=0); constant columns keep scale 1.
+        """Weighted centring and scaling (ddof=0) when ``scale``; constant columns keep scale 1.
 
         Each column is first divided by its largest absolute value, so that features of
         any finite magnitude (up to 1e308) are standardized without overflow.
         """
-        if not getattr(self, "standardize", True):
+        if not self.scale:
             return X, np.zeros(X.shape[1]), np.ones(X.shape[1])
         size = np.abs(X).max(axis=0) if X.shape[0] else np.ones(X.shape[1])
         size[size == 0] = 1.0
@@ -115,12 +114,23 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         return probabilities_from_predictors(eta, self.link, getattr(self, "crossing", "sort"))
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba` (``-inf`` for zero probabilities)."""
+        """Logarithm of :meth:`predict_proba` (``-inf`` for zero probabilities).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log class probabilities, columns ordered as ``classes_``.
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def decision_function(self, X):
-        """Scores whose maximum (or sign, for two classes) gives :meth:`predict`.
+        """Compute scores whose maximum (or sign, for two classes) gives :meth:`predict`.
 
         For two classes, ``-eta`` (for the logit link the log-odds of the upper class);
         for more classes the log class probabilities.  The per-threshold linear
@@ -134,6 +144,7 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            ``-eta`` for two classes, the log class probabilities otherwise.
         """
         check_is_fitted(self)
         if len(self.classes_) == 2:
@@ -151,6 +162,7 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The most probable class of each sample.
         """
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

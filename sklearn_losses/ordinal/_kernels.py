@@ -1,11 +1,13 @@
-"""numba kernels of the cumulative-link likelihood.
+"""numba kernels of the cumulative-link likelihood defined in :mod:`._loss`.
 
 The linear predictors ``E`` (n_samples, n_thresholds) are computed by the caller
 with BLAS (``X @ B + intercepts``); these kernels do the O(n K) per-row part:
 the negative log-likelihood and its derivative with respect to ``E``, in which
 only the two columns bracketing each row's class are non-zero.  A row whose
-bracketing predictors cross (a class probability <= 0) gives an infinite loss,
-which the solvers' line searches reject: training predictors stay ordered.
+bracketing predictors cross (its own class's probability <= 0) gives an
+infinite loss, which the solvers' line searches reject: the two predictors
+around each training row's own class stay ordered.  Its other predictors may
+cross unless ``check_order`` is set, which makes any crossing infinite.
 
 The jitted kernels (``_nll_and_gradient``, ``_class_probabilities``) index
 without bounds checks and read every input as finite; they are called only

@@ -46,6 +46,11 @@ def plot_coefficient_path(model, ax=None, threshold=-1):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
+
+    See Also
+    --------
+    PRESTOClassifierCV : The model whose path is drawn.
 
     Examples
     --------

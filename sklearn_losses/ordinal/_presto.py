@@ -8,15 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._convergence import warn_not_converged
 from ._base import CumulativeLinkClassifier
-from ._kernels import LINKS
-from ._solver import (
-    CumulativeLinkLoss,
-    fista,
-    intercept_only_thresholds,
-    kkt_violation,
-    psi_to_slopes,
-    slopes_gradient_to_psi,
-)
+from ._solver import PrestoProblem, psi_to_slopes
 
 __all__ = ["PRESTOClassifier"]
 
@@ -29,11 +21,13 @@ class PRESTOClassifier(CumulativeLinkClassifier):
 
     .. math::
 
-        -\\frac{1}{n}\\sum_i \\log P(y_i | x_i)
+        -\\frac{1}{\\sum_i w_i}\\sum_i w_i \\log P(y_i | x_i)
         + \\alpha \\sum_j \\Big(|\\beta_{j1}|
         + \\sum_{k \\ge 2} |\\beta_{jk} - \\beta_{j,k-1}|\\Big)
 
-    (Faletto & Bien, ICML 2023).  Adjacent slopes are fused unless the data say
+    with row weights ``w_i`` (``sample_weight``, ones by default) and the
+    ``|beta_j1|`` term only when ``penalize_first`` (Faletto & Bien, ICML 2023).
+    Adjacent slopes are fused unless the data say
     otherwise, so the estimates of a rare top class borrow strength from the
     frequent thresholds.  A large ``alpha`` gives the proportional-odds model
     (all slopes equal; zero when ``penalize_first``), ``alpha=0`` the unpenalised
@@ -44,18 +38,22 @@ class PRESTOClassifier(CumulativeLinkClassifier):
     Parameters
     ----------
     alpha : float, default=0.01
-        Strength of the L1 penalty on the adjacent slope differences (on the
-        standardized scale when ``standardize=True``).
+        Strength of the L1 penalty on the adjacent slope differences, on the
+        mean-loss scale (the objective above: the weighted mean negative
+        log-likelihood plus ``alpha`` times the L1 norm).  Applied to the
+        coefficients of the standardized features when ``scale=True``.
     penalize_first : bool, default=True
         Also penalise the first slope vector ``|beta_1|`` (the paper's choice).
-    standardize : bool, default=True
+    scale : bool, default=True
         Fit on standardized features; coefficients are reported on the original scale.
     crossing : {"sort", "clip", "raise"}, default="sort"
         Out of sample, non-parallel predictors can cross (a negative class
         probability).  ``"sort"`` rearranges each row's predictors monotonically,
         ``"clip"`` sets negative class probabilities to 0 and renormalises,
         ``"raise"`` raises.  :meth:`crossings` tells which rows cross.  Training
-        predictors never cross: the solver rejects such steps.
+        rows are repaired the same way: the solver keeps only the two predictors
+        that bracket each training row's own class ordered, so its other
+        predictors may cross, unless ``enforce_order=True``.
     link : {"logit", "probit", "cloglog"}, default="logit"
         The cumulative distribution function ``F``.
     categories : array-like, default=None
@@ -80,6 +78,10 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         for the other classes are then repaired like out-of-sample ones.  When the
         constraint is active at the optimum the solver follows a log-barrier path,
         which is exact (checked against SLSQP) but can be 10-100 times slower.
+    verbose : int, default=0
+        When positive, print the solver's iteration, objective and KKT
+        violation to stdout every 100 iterations and when it stops (greater than
+        1: every 5 iterations).
 
     Attributes
     ----------
@@ -100,8 +102,8 @@ class PRESTOClassifier(CumulativeLinkClassifier):
 
     See Also
     --------
-    PRESTOClassifierCV : chooses ``alpha`` by cross-validated Brier score.
-    ProportionalOddsClassifier : the parallel model PRESTO shrinks towards.
+    PRESTOClassifierCV : Chooses ``alpha`` by cross-validated Brier score.
+    ProportionalOddsClassifier : The parallel model PRESTO shrinks towards.
 
     Examples
     --------
@@ -120,12 +122,13 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         **CumulativeLinkClassifier._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "penalize_first": ["boolean"],
-        "standardize": ["boolean"],
+        "scale": ["boolean"],
         "crossing": [StrOptions({"sort", "clip", "raise"})],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "enforce_order": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -133,7 +136,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         alpha=0.01,
         *,
         penalize_first=True,
-        standardize=True,
+        scale=True,
         crossing="sort",
         link="logit",
         categories=None,
@@ -141,10 +144,11 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         max_iter=10000,
         warm_start=False,
         enforce_order=False,
+        verbose=0,
     ):
         self.alpha = alpha
         self.penalize_first = penalize_first
-        self.standardize = standardize
+        self.scale = scale
         self.crossing = crossing
         self.link = link
         self.categories = categories
@@ -152,6 +156,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         self.max_iter = max_iter
         self.warm_start = warm_start
         self.enforce_order = enforce_order
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -187,6 +192,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
             self.link,
             self.penalize_first,
             self.enforce_order,
+            verbose=self.verbose,
         )
         start = None
         if (
@@ -209,137 +215,3 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         self.n_iter_ = n_iter
         self.kkt_violation_ = kkt
         return self
-
-
-class PrestoProblem:
-    """One PRESTO data set (standardized) whose solutions can be warm-started along alphas."""
-
-    def __init__(
-        self,
-        Xs,
-        codes,
-        weight,
-        n_classes,
-        link,
-        penalize_first,
-        enforce_order=False,
-        name="PRESTOClassifier",
-    ):
-        self._args = (codes, weight, n_classes, link, penalize_first, enforce_order, name)
-        self.name = name  # who reports a divergence
-        self.loss = CumulativeLinkLoss(Xs, codes, weight, LINKS[link], enforce_order)
-        self.n_thresholds = n_classes - 1
-        self.n_features = Xs.shape[1]
-        self.factor = np.ones((self.n_features, self.n_thresholds))
-        self.factor[:, 0] = 1.0 if penalize_first else 0.0
-        self.null_intercepts = intercept_only_thresholds(codes, weight, self.n_thresholds, link)
-        self._lipschitz = 1.0
-
-    def null_start(self):
-        return self.null_intercepts.copy(), np.zeros((self.n_features, self.n_thresholds))
-
-    def solve(self, alpha, start=None, tol=1e-6, max_iter=10000):
-        """Solve at ``alpha`` from ``start`` (feasible) or from the intercept-only fit."""
-        if start is not None and not np.isfinite(
-            self.loss.value(start[0], psi_to_slopes(start[1]))
-        ):
-            start = None  # the previous solution crosses on these data
-        a, psi = start if start is not None else self.null_start()
-        penalty = alpha * self.factor
-        a, psi, n_iter, kkt, self._lipschitz, stalled = fista(
-            self.loss,
-            a,
-            psi,
-            penalty,
-            tol=tol,
-            max_iter=max_iter,
-            lipschitz=self._lipschitz,
-            name=self.name,
-        )
-        if kkt <= tol or not stalled or not self.loss.enforce_order:
-            return a, psi, n_iter, kkt, kkt <= tol
-        # Stuck on the boundary of {training predictors ordered}: the optimum has active
-        # ordering constraints, where cut-back steps jam.  Follow the central path of a
-        # log barrier instead, warm-started, with a vanishing barrier weight.  The start is
-        # pulled slightly towards the intercept-only fit, which is strictly inside.
-        null_a, null_psi = self.null_start()
-        a, psi = 0.999 * a + 0.001 * null_a, 0.999 * psi + 0.001 * null_psi
-        converged = True
-        for barrier in np.geomspace(1e-3, 1e-11, 5):
-            self.loss.barrier = barrier
-            a, psi, it, barrier_kkt, _, stalled = fista(
-                self.loss,
-                a,
-                psi,
-                penalty,
-                tol=tol,
-                max_iter=max_iter,
-                check_every=50,
-                name=self.name,
-            )
-            n_iter += it
-            converged = converged and (barrier_kkt <= tol or stalled)
-        self.loss.barrier = 0.0
-        _, grad_a, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
-        kkt = kkt_violation(grad_a, slopes_gradient_to_psi(grad_B), psi, penalty)
-        return a, psi, n_iter, kkt, converged
-
-    def path(self, alphas, tol=1e-6, max_iter=10000):
-        """Solutions along decreasing ``alphas``: warm starts and the sequential strong rule.
-
-        At each alpha, a feature is kept when one of its increments is non-zero or
-        its gradient at the previous solution passes the strong rule
-        ``|grad| >= 2 alpha - alpha_prev``; the problem is solved on the kept
-        columns only, then the KKT conditions are checked on all features and the
-        violators added back until none is left, so the result is the full solution.
-
-        Yields ``(intercepts, psi, n_iter)`` per alpha; the alphas whose solve stopped
-        without meeting ``tol`` are collected in ``self.not_converged``.
-        """
-        self.not_converged = []
-        a, psi = self.null_start()
-        grad_psi, previous = None, None
-        for alpha in alphas:
-            if grad_psi is None:
-                features = np.ones(self.n_features, dtype=bool)
-            else:
-                strong = np.abs(grad_psi) >= (2 * alpha - previous) * self.factor
-                features = np.any(strong | (psi != 0), axis=1)
-            n_iter = 0
-            while True:
-                a, sub_psi, it, ok = self._solve_on(
-                    features, alpha, (a, psi[features]), tol, max_iter
-                )
-                n_iter += it
-                psi = np.zeros_like(psi)
-                psi[features] = sub_psi
-                _, _, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
-                grad_psi = slopes_gradient_to_psi(grad_B)
-                violated = ~features & np.any(np.abs(grad_psi) > alpha * self.factor + tol, axis=1)
-                if not violated.any():
-                    break
-                features |= violated
-            previous = alpha
-            if not ok:  # the last solve is the solution
-                self.not_converged.append(float(alpha))
-            yield a, psi, n_iter
-
-    def _solve_on(self, features, alpha, start, tol, max_iter):
-        problem = (
-            self
-            if features.all()
-            else PrestoProblem(np.ascontiguousarray(self.loss.X[:, features]), *self._args)
-        )
-        a, psi, n_iter, _, converged = problem.solve(alpha, start, tol, max_iter)
-        return a, psi, n_iter, converged
-
-    def alpha_max(self, tol=1e-8):
-        """Smallest alpha at which every penalised increment is zero, and that solution."""
-        big = np.where(self.factor > 0, np.inf, 0.0)
-        a, psi, *_ = fista(
-            self.loss, *self.null_start(), big, tol=tol, max_iter=100_000, name=self.name
-        )
-        _, _, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
-        grad_psi = slopes_gradient_to_psi(grad_B)
-        penalised = self.factor > 0
-        return float(np.abs(grad_psi[penalised]).max()), (a, psi)

@@ -9,9 +9,10 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._convergence import warn_not_converged
+from ..utils.validation import check_n_classes
 from ._base import CumulativeLinkClassifier, probabilities_from_predictors
-from ._presto import PRESTOClassifier, PrestoProblem
-from ._solver import psi_to_slopes
+from ._presto import PRESTOClassifier
+from ._solver import PrestoProblem, psi_to_slopes
 
 __all__ = ["PRESTOClassifierCV"]
 
@@ -45,8 +46,33 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         ``sum_k (1{y = k} - p_k)^2`` (the paper) or the log loss.
     n_jobs : int, default=None
         Folds fitted in parallel through joblib.
-    penalize_first, standardize, crossing, link, categories, tol, max_iter, enforce_order
-        As in :class:`PRESTOClassifier`.
+    penalize_first : bool, default=True
+        Also penalise the first slope vector, as in :class:`PRESTOClassifier`.
+    scale : bool, default=True
+        Fit on standardized features (each fold standardized on its own training
+        rows); coefficients are reported on the original scale.
+    crossing : {"sort", "clip", "raise"}, default="sort"
+        Repair of crossing predictors in :meth:`predict_proba`, as in
+        :class:`PRESTOClassifier` (the held-out scores use ``"sort"`` for
+        ``"raise"``).
+    link : {"logit", "probit", "cloglog"}, default="logit"
+        The cumulative distribution function ``F``.
+    categories : array-like, default=None
+        The ordered class labels, lowest first, as in :class:`PRESTOClassifier`.
+    tol : float, default=1e-6
+        KKT tolerance of every fit along the path.
+    max_iter : int, default=10000
+        Maximum proximal-gradient iterations of every fit along the path; a
+        :class:`~sklearn.exceptions.ConvergenceWarning` lists the alphas whose
+        fits ran out.
+    enforce_order : bool, default=False
+        Keep every training row's predictors ordered, as in
+        :class:`PRESTOClassifier`.
+    verbose : int, default=0
+        When positive, print one line per alpha and fold (its held-out score)
+        and per alpha of the full-data path to stdout; greater than 1 also
+        prints the solver's progress (as ``PRESTOClassifier(verbose=verbose - 1)``).
+        Folds fitted in parallel (``n_jobs``) print in their worker processes.
 
     Attributes
     ----------
@@ -77,7 +103,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
 
     See Also
     --------
-    PRESTOClassifier : one fit at a given alpha.
+    PRESTOClassifier : One fit at a given alpha.
 
     Examples
     --------
@@ -111,13 +137,14 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         scoring="brier",
         n_jobs=None,
         penalize_first=True,
-        standardize=True,
+        scale=True,
         crossing="sort",
         link="logit",
         categories=None,
         tol=1e-6,
         max_iter=10000,
         enforce_order=False,
+        verbose=0,
     ):
         self.alphas = alphas
         self.alpha_min_ratio = alpha_min_ratio
@@ -125,13 +152,14 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.penalize_first = penalize_first
-        self.standardize = standardize
+        self.scale = scale
         self.crossing = crossing
         self.link = link
         self.categories = categories
         self.enforce_order = enforce_order
         self.tol = tol
         self.max_iter = max_iter
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -156,13 +184,23 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         Xs, mean, scale = self._standardize(X, weight)
         name = type(self).__name__
         full = PrestoProblem(
-            Xs, codes, weight, n_classes, self.link, self.penalize_first, self.enforce_order, name
+            Xs,
+            codes,
+            weight,
+            n_classes,
+            self.link,
+            self.penalize_first,
+            self.enforce_order,
+            name,
+            max(self.verbose - 1, 0),
         )
         alphas = self._alpha_grid(full)
         folds = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_score_fold_path)(self, X, codes, weight, train, test, alphas, n_classes)
-            for train, test in folds
+            delayed(_score_fold_path)(
+                self, X, codes, weight, train, test, alphas, n_classes, (i, len(folds))
+            )
+            for i, (train, test) in enumerate(folds)
         )
         scores = [fold_scores for fold_scores, _ in results]
         not_converged = {alpha for _, fold_alphas in results for alpha in fold_alphas}
@@ -172,8 +210,12 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         self.best_index_ = int(np.flatnonzero(mean_scores <= mean_scores.min())[0])
         self.alpha_ = float(alphas[self.best_index_])
 
+        if self.verbose > 0:
+            print(f"{name}: chose alpha_ = {self.alpha_:.4g}; refitting the path", flush=True)
         coefs, intercepts, self.n_iter_ = [], [], 0
-        for a, psi, n_iter in full.path(alphas, self.tol, self.max_iter):
+        for alpha, (a, psi, n_iter) in zip(alphas, full.path(alphas, self.tol, self.max_iter)):
+            if self.verbose > 0:
+                print(f"{name}: all data, alpha {alpha:.4g}: {n_iter} iterations", flush=True)
             self.n_iter_ += n_iter
             self._set_original_scale(a, psi_to_slopes(psi), mean, scale)
             coefs.append(self.coef_)
@@ -212,7 +254,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
             raise ValueError(
                 f"{type(self).__name__} cannot set its alpha grid: the gradient of the "
                 "intercept-only fit is not finite, the features overflow it; scale the "
-                "features (standardize=True does) or pass alphas explicitly."
+                "features (scale=True does) or pass alphas explicitly."
             )
         resolution = np.finfo(np.float64).resolution
         if alpha_max <= resolution:
@@ -221,14 +263,16 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         return np.geomspace(alpha_max, alpha_max * self.alpha_min_ratio, self.alphas)
 
 
-def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes):
+def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes, fold):
     """Held-out score of every alpha, fitting the path on the training fold.
 
-    Returns the scores and the alphas whose fit stopped above ``tol``.
+    ``fold`` is (index, number of folds), for messages.  Returns the scores and the
+    alphas whose fit stopped above ``tol``.
     """
+    name = type(est).__name__
+    where = f"fold {fold[0] + 1}/{fold[1]}"
     present = np.unique(codes[train])
-    if present.size < 2:
-        raise ValueError("A training fold holds a single class; use fewer folds.")
+    check_n_classes(est.classes_[present], f"{name} on the training rows of {where}")
     local = np.searchsorted(present, codes[train])
     Xs, mean, scale = est._standardize(X[train], weight[train])
     problem = PrestoProblem(
@@ -239,13 +283,14 @@ def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes):
         est.link,
         est.penalize_first,
         est.enforce_order,
-        type(est).__name__,
+        name,
+        max(est.verbose - 1, 0),
     )
     X_test = (X[test] - mean) / scale
     onehot = np.eye(n_classes)[codes[test]]
     w_test = weight[test]
     scores = []
-    for a, psi, _ in problem.path(alphas, est.tol, est.max_iter):
+    for alpha, (a, psi, _) in zip(alphas, problem.path(alphas, est.tol, est.max_iter)):
         proba = np.zeros((len(test), n_classes))
         proba[:, present] = probabilities_from_predictors(
             X_test @ psi_to_slopes(psi) + a,
@@ -257,4 +302,9 @@ def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes):
         else:
             per_row = -np.log(np.clip(proba[np.arange(len(test)), codes[test]], 1e-15, None))
         scores.append(float(w_test @ per_row / w_test.sum()))
+        if est.verbose > 0:
+            print(
+                f"{name}: {where}, alpha {alpha:.4g}: held-out {est.scoring} {scores[-1]:.6g}",
+                flush=True,
+            )
     return np.asarray(scores), problem.not_converged

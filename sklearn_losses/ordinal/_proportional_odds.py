@@ -29,12 +29,13 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
     Parameters
     ----------
     alpha : float, default=0.0
-        L2 penalty ``alpha / 2 * ||coef||^2`` on the slopes (intercepts are not
-        penalised), added to the mean negative log-likelihood.  Applied on the
-        standardized scale when ``standardize=True``.
+        L2 penalty on the mean-loss scale: the objective is
+        ``sum_i w_i * -log P(y_i | x_i) / sum_i w_i + alpha / 2 * ||coef||^2``
+        (intercepts are not penalised).  Applied to the coefficients of the
+        standardized features when ``scale=True``.
     link : {"logit", "probit", "cloglog"}, default="logit"
         The cumulative distribution function ``F``.
-    standardize : bool, default=True
+    scale : bool, default=True
         Fit on standardized features (better conditioning); coefficients are
         always reported on the original scale.  Without a penalty the fit does
         not depend on it.
@@ -48,6 +49,8 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
     max_iter : int, default=1000
         Maximum L-BFGS iterations; a :class:`~sklearn.exceptions.ConvergenceWarning`
         says when they ran out.
+    verbose : int, default=0
+        When positive, print each L-BFGS iteration and its objective to stdout.
 
     Attributes
     ----------
@@ -67,7 +70,7 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
 
     See Also
     --------
-    PRESTOClassifier : one slope per threshold, shrunk towards proportional odds.
+    PRESTOClassifier : One slope per threshold, shrunk towards proportional odds.
 
     Examples
     --------
@@ -84,20 +87,30 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
     _parameter_constraints = {
         **CumulativeLinkClassifier._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "standardize": ["boolean"],
+        "scale": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
-        self, alpha=0.0, *, link="logit", standardize=True, categories=None, tol=1e-8, max_iter=1000
+        self,
+        alpha=0.0,
+        *,
+        link="logit",
+        scale=True,
+        categories=None,
+        tol=1e-8,
+        max_iter=1000,
+        verbose=0,
     ):
         self.alpha = alpha
         self.link = link
-        self.standardize = standardize
+        self.scale = scale
         self.categories = categories
         self.tol = tol
         self.max_iter = max_iter
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -133,6 +146,7 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
             max_iter=self.max_iter,
             tol=self.tol,
             maxcor=20,
+            verbose=self.verbose,
         )
         intercepts = _unpack_intercepts(result.x[:n_thresholds])
         slopes = result.x[n_thresholds:, None]

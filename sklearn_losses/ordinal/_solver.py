@@ -1,4 +1,9 @@
-"""The smooth part of the cumulative-link objective and the proximal-gradient solver.
+"""The solvers of the cumulative-link models: proximal gradient and the PRESTO path.
+
+:func:`fista` minimises the smooth loss of :mod:`._loss` plus a weighted L1 norm;
+:class:`PrestoProblem` solves one (standardized) PRESTO data set at one alpha,
+along a warm-started path of alphas with the sequential strong rule, and with a
+log barrier when ordering constraints are active.
 
 Parametrisation of the non-parallel model (PRESTO): intercepts ``a`` (K-1,) and
 slope increments ``Psi`` (p, K-1) with ``B = cumsum(Psi, axis=1)``, so column k
@@ -12,64 +17,8 @@ import numpy as np
 from scipy.special import ndtri
 
 from ..utils._convergence import DivergenceError, check_finite
-from ._kernels import Likelihood
-
-
-class CumulativeLinkLoss:
-    """Mean weighted NLL of a cumulative-link model as a function of ``(a, B)``."""
-
-    def __init__(self, X, codes, weight, link, enforce_order=False):
-        self.X = X
-        self.codes = codes
-        self.weight = weight
-        self.total_weight = weight.sum()
-        self.link = link
-        self._likelihood = None  # the checked kernel, bound on the first call
-        self.enforce_order = enforce_order  # reject crossings on any training row
-        self.barrier = 0.0  # interior-point weight, see PrestoProblem.solve
-        self._G = np.empty((X.shape[0], 0))
-
-    def predictors(self, intercepts, B):
-        return self.X @ B + intercepts
-
-    def _nll(self, intercepts, B):
-        """Unnormalised NLL (gradient w.r.t. the predictors in ``self._G``), inf if infeasible.
-
-        A point whose predictors overflow (NaN or inf, e.g. a trial step far too long) is
-        infeasible like one whose predictors cross: the line searches shorten the step.
-        """
-        E = np.ascontiguousarray(self.predictors(intercepts, B))
-        if not np.all(np.isfinite(E)):
-            return np.inf
-        if self._G.shape != E.shape:
-            self._G = np.empty_like(E)
-            self._likelihood = Likelihood(self.codes, self.weight, self.link, E.shape[1])
-        return self._likelihood(E, self._G, self.barrier, self.enforce_order)
-
-    def value_and_gradient(self, intercepts, B):
-        """Loss, d/d intercepts and d/dB at ``(intercepts, B)``; loss is inf when infeasible."""
-        value = self._nll(intercepts, B)
-        if not np.isfinite(value):
-            return np.inf, None, None
-        G = self._G / self.total_weight
-        return value / self.total_weight, G.sum(axis=0), self.X.T @ G
-
-    def max_feasible_fraction(self, intercepts, B, d_intercepts, d_B):
-        """Largest s in [0, 1] keeping every row's predictors ordered along ``+ s * d``.
-
-        The feasible set {predictors ordered on every training row} is a polyhedron,
-        so the fraction is exact: a min over rows of -gap / d_gap where the gap shrinks.
-        """
-        gap = np.diff(self.predictors(intercepts, B), axis=1)
-        d_gap = np.diff(self.predictors(d_intercepts, d_B), axis=1)
-        shrinking = d_gap < 0
-        if not shrinking.any():
-            return 1.0
-        return float(min(1.0, np.min(-gap[shrinking] / d_gap[shrinking])))
-
-    def value(self, intercepts, B):
-        return self._nll(intercepts, B) / self.total_weight
-
+from ._kernels import LINKS
+from ._loss import CumulativeLinkLoss
 
 # a curvature bound beyond which the step 1 / L underflows: the problem is not representable
 _MAX_LIPSCHITZ = 1e300
@@ -129,6 +78,7 @@ def fista(
     check_every=5,
     stop_on_stall=True,
     name="PRESTOClassifier",
+    verbose=0,
 ):
     """Accelerated proximal gradient with backtracking and adaptive restart.
 
@@ -140,7 +90,9 @@ def fista(
     where the unconstrained KKT conditions do not apply).  Every accepted iterate
     is checked to be finite (:class:`~sklearn_losses.utils.DivergenceError`
     naming ``name`` otherwise); running out of ``max_iter`` is left to the caller
-    to report.
+    to report.  ``verbose > 0`` prints the iteration, objective and KKT violation
+    to stdout every 100 iterations (``verbose > 1``: at every KKT check) and when
+    the solver stops.
 
     Returns ``(intercepts, psi, n_iter, kkt, lipschitz, stalled)``.
     """
@@ -185,7 +137,7 @@ def fista(
                 raise DivergenceError(
                     f"{name} diverged: no step of its proximal-gradient solver lowers the "
                     "objective, whose gradient overflows float64; scale the features "
-                    "(standardize=True does)."
+                    "(scale=True does)."
                 )
         obj_new = f_new + l1_penalty(new_psi, penalty)
         # an increase below rounding level is no reason to restart: near the optimum the
@@ -226,6 +178,8 @@ def fista(
         if n_iter % check_every == 0:
             _, gx_a, gx_B = loss.value_and_gradient(x_a, psi_to_slopes(x_psi))
             kkt = kkt_violation(gx_a, slopes_gradient_to_psi(gx_B), x_psi, penalty)
+            if verbose > 1 or (verbose > 0 and n_iter % 100 == 0):
+                _report(name, n_iter, obj_x, kkt)
             # At a solution where ordering constraints of training rows are active the
             # unconstrained KKT conditions cannot hold; stop when the objective stalls.
             if stop_on_stall and last_check_obj - obj_x <= 1e-13 * max(1.0, abs(obj_x)):
@@ -235,4 +189,158 @@ def fista(
     if kkt > tol:
         _, gx_a, gx_B = loss.value_and_gradient(x_a, psi_to_slopes(x_psi))
         kkt = kkt_violation(gx_a, slopes_gradient_to_psi(gx_B), x_psi, penalty)
+    if verbose > 0:
+        _report(name, n_iter, obj_x, kkt, "stopped: " + ("stalled" if stalled else "done"))
     return x_a, x_psi, n_iter, kkt, L, stalled
+
+
+def _report(name, n_iter, objective, kkt, note=""):
+    print(
+        f"{name}: iteration {n_iter}, objective {objective:.10g}, KKT violation {kkt:.3e}"
+        + (f" ({note})" if note else ""),
+        flush=True,
+    )
+
+
+class PrestoProblem:
+    """One PRESTO data set (standardized) whose solutions can be warm-started along alphas."""
+
+    def __init__(
+        self,
+        Xs,
+        codes,
+        weight,
+        n_classes,
+        link,
+        penalize_first,
+        enforce_order=False,
+        name="PRESTOClassifier",
+        verbose=0,
+    ):
+        self._args = (codes, weight, n_classes, link, penalize_first, enforce_order, name, verbose)
+        self.name = name  # who reports a divergence
+        self.verbose = verbose  # passed on to fista
+        self.loss = CumulativeLinkLoss(Xs, codes, weight, LINKS[link], enforce_order)
+        self.n_thresholds = n_classes - 1
+        self.n_features = Xs.shape[1]
+        self.factor = np.ones((self.n_features, self.n_thresholds))
+        self.factor[:, 0] = 1.0 if penalize_first else 0.0
+        self.null_intercepts = intercept_only_thresholds(codes, weight, self.n_thresholds, link)
+        self._lipschitz = 1.0
+
+    def null_start(self):
+        return self.null_intercepts.copy(), np.zeros((self.n_features, self.n_thresholds))
+
+    def solve(self, alpha, start=None, tol=1e-6, max_iter=10000):
+        """Solve at ``alpha`` from ``start`` (feasible) or from the intercept-only fit."""
+        if start is not None and not np.isfinite(
+            self.loss.value(start[0], psi_to_slopes(start[1]))
+        ):
+            start = None  # the previous solution crosses on these data
+        a, psi = start if start is not None else self.null_start()
+        penalty = alpha * self.factor
+        a, psi, n_iter, kkt, self._lipschitz, stalled = fista(
+            self.loss,
+            a,
+            psi,
+            penalty,
+            tol=tol,
+            max_iter=max_iter,
+            lipschitz=self._lipschitz,
+            name=self.name,
+            verbose=self.verbose,
+        )
+        if kkt <= tol or not stalled or not self.loss.enforce_order:
+            return a, psi, n_iter, kkt, kkt <= tol
+        # Stuck on the boundary of {training predictors ordered}: the optimum has active
+        # ordering constraints, where cut-back steps jam.  Follow the central path of a
+        # log barrier instead, warm-started, with a vanishing barrier weight.  The start is
+        # pulled slightly towards the intercept-only fit, which is strictly inside.
+        null_a, null_psi = self.null_start()
+        a, psi = 0.999 * a + 0.001 * null_a, 0.999 * psi + 0.001 * null_psi
+        converged = True
+        for barrier in np.geomspace(1e-3, 1e-11, 5):
+            self.loss.barrier = barrier
+            if self.verbose > 0:
+                print(
+                    f"{self.name}: ordering constraints active; log barrier weight {barrier:.0e} "
+                    "(the objective includes the barrier)",
+                    flush=True,
+                )
+            a, psi, it, barrier_kkt, _, stalled = fista(
+                self.loss,
+                a,
+                psi,
+                penalty,
+                tol=tol,
+                max_iter=max_iter,
+                check_every=50,
+                name=self.name,
+                verbose=self.verbose,
+            )
+            n_iter += it
+            converged = converged and (barrier_kkt <= tol or stalled)
+        self.loss.barrier = 0.0
+        _, grad_a, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
+        kkt = kkt_violation(grad_a, slopes_gradient_to_psi(grad_B), psi, penalty)
+        return a, psi, n_iter, kkt, converged
+
+    def path(self, alphas, tol=1e-6, max_iter=10000):
+        """Solutions along decreasing ``alphas``: warm starts and the sequential strong rule.
+
+        At each alpha, a feature is kept when one of its increments is non-zero or
+        its gradient at the previous solution passes the strong rule
+        ``|grad| >= 2 alpha - alpha_prev``; the problem is solved on the kept
+        columns only, then the KKT conditions are checked on all features and the
+        violators added back until none is left, so the result is the full solution.
+
+        Yields ``(intercepts, psi, n_iter)`` per alpha; the alphas whose solve stopped
+        without meeting ``tol`` are collected in ``self.not_converged``.
+        """
+        self.not_converged = []
+        a, psi = self.null_start()
+        grad_psi, previous = None, None
+        for alpha in alphas:
+            if grad_psi is None:
+                features = np.ones(self.n_features, dtype=bool)
+            else:
+                strong = np.abs(grad_psi) >= (2 * alpha - previous) * self.factor
+                features = np.any(strong | (psi != 0), axis=1)
+            n_iter = 0
+            while True:
+                a, sub_psi, it, ok = self._solve_on(
+                    features, alpha, (a, psi[features]), tol, max_iter
+                )
+                n_iter += it
+                psi = np.zeros_like(psi)
+                psi[features] = sub_psi
+                _, _, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
+                grad_psi = slopes_gradient_to_psi(grad_B)
+                violated = ~features & np.any(np.abs(grad_psi) > alpha * self.factor + tol, axis=1)
+                if not violated.any():
+                    break
+                features |= violated
+            previous = alpha
+            if not ok:  # the last solve is the solution
+                self.not_converged.append(float(alpha))
+            yield a, psi, n_iter
+
+    def _solve_on(self, features, alpha, start, tol, max_iter):
+        problem = (
+            self
+            if features.all()
+            else PrestoProblem(np.ascontiguousarray(self.loss.X[:, features]), *self._args)
+        )
+        a, psi, n_iter, _, converged = problem.solve(alpha, start, tol, max_iter)
+        return a, psi, n_iter, converged
+
+    def alpha_max(self, tol=1e-8):
+        """Smallest alpha at which every penalised increment is zero, and that solution."""
+        big = np.where(self.factor > 0, np.inf, 0.0)
+        a, psi, *_ = fista(
+            self.loss, *self.null_start(), big, tol=tol, max_iter=100_000, name=self.name
+        )
+        _, _, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
+        grad_psi = slopes_gradient_to_psi(grad_B)
+        penalised = self.factor > 0
+        return float(np.abs(grad_psi[penalised]).max()), (a, psi)

@@ -15,8 +15,7 @@ from sklearn.cross_decomposition import CCA as SklearnCCA
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
-from ..cross_decomposition import CCA, DeepCCA, StochasticCCA
-from ..cross_decomposition._base import paired_correlations
+from ..cross_decomposition import CCA, DeepCCA, StochasticCCA, paired_correlations
 from ..datasets import make_multiview
 from ._report import Report, Table, new_figure, plot_target, progress, save_figure
 

@@ -31,8 +31,7 @@ def check_finite(name, *arrays, hint="lower the learning rate or scale the featu
     for array in arrays:
         if not np.all(np.isfinite(array)):
             raise DivergenceError(
-                f"{name} diverged: its parameters or loss became non-finite (NaN or inf); "
-                f"{hint}."
+                f"{name} diverged: its parameters or loss became non-finite (NaN or inf); {hint}."
             )
 
 
@@ -45,15 +44,28 @@ def warn_not_converged(name, max_iter, what="iterations", hint="raise max_iter o
     )
 
 
-def lbfgs(name, fun, x0, *, args=(), max_iter, tol, bounds=None, maxcor=10):
+def lbfgs(name, fun, x0, *, args=(), max_iter, tol, bounds=None, maxcor=10, verbose=0):
     """Minimise ``fun`` (returning value and gradient) with L-BFGS-B and check the result.
 
     Returns scipy's ``OptimizeResult``.  Raises :class:`DivergenceError` when the
     solution or the objective is non-finite; warns with :class:`ConvergenceWarning`
     when the iteration budget ran out.  Stops on a line-search failure at a finite
     point are not reported: they mean the objective cannot be lowered further at
-    floating-point precision.
+    floating-point precision.  With ``verbose > 0`` every iteration prints
+    ``"{name}: iteration {k}, objective {value}"`` to stdout, and the end of the
+    fit one line more.
     """
+    callback = None
+    if verbose > 0:
+        iteration = [0]
+
+        def callback(intermediate_result):
+            iteration[0] += 1
+            print(
+                f"{name}: iteration {iteration[0]}, objective {intermediate_result.fun:.10g}",
+                flush=True,
+            )
+
     result = minimize(
         fun,
         x0,
@@ -62,7 +74,10 @@ def lbfgs(name, fun, x0, *, args=(), max_iter, tol, bounds=None, maxcor=10):
         method="L-BFGS-B",
         bounds=bounds,
         options={"gtol": tol, "ftol": 1e-15, "maxiter": int(max_iter), "maxcor": maxcor},
+        callback=callback,
     )
+    if verbose > 0:
+        print(f"{name}: L-BFGS stopped after {result.nit} iterations: {result.message}", flush=True)
     check_finite(name, result.x, np.asarray(result.fun), hint="check the input's scale")
     if result.status == 1:  # iteration or evaluation budget spent
         warn_not_converged(name, max_iter, hint="raise max_iter or tol, or scale the features")

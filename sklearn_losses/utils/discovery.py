@@ -29,7 +29,29 @@ _TYPE_FILTER = {
 
 
 def all_families():
-    """Return ``{family: module}`` for every family whose subpackage is built."""
+    """Return ``{family: module}`` for every family whose subpackage is built.
+
+    Families are listed in ``sklearn_losses.FAMILIES``; a family whose subpackage
+    cannot be imported because it does not exist yet is left out, while any other
+    import error is raised.  Each module's ``__all__`` is what the family exports.
+
+    Returns
+    -------
+    families : dict of str -> module
+        The imported subpackage of each built family, keyed by family name, in the
+        order of ``sklearn_losses.FAMILIES``.
+
+    See Also
+    --------
+    all_estimators : The estimator classes these families export.
+
+    Examples
+    --------
+    >>> from sklearn_losses.utils import all_families
+    >>> families = all_families()
+    >>> families["naive_bayes"].__name__
+    'sklearn_losses.naive_bayes'
+    """
     built = {}
     for family, (subpackage, _) in FAMILIES.items():
         try:
@@ -43,14 +65,25 @@ def all_families():
 def all_estimators(type_filter=None):
     """Return a sorted list of ``(name, class)`` for the public estimators.
 
+    An estimator is a concrete :class:`~sklearn.base.BaseEstimator` subclass that a
+    built family exports in its ``__all__``; functions and result classes are not
+    listed.  Useful to run the same check over every estimator of the library.
+
     Parameters
     ----------
     type_filter : {"classifier", "regressor", "transformer", "cluster"} or list, default=None
-        Keep only estimators of these kinds.
+        Keep only estimators of these kinds; with a list, an estimator of any of
+        the kinds is kept.  None keeps every estimator.
 
     Returns
     -------
     estimators : list of (str, type)
+        Pairs of class name and class, sorted by name.
+
+    See Also
+    --------
+    all_families : The family subpackages the estimators are collected from.
+    sklearn.utils.discovery.all_estimators : The same listing for scikit-learn.
 
     Examples
     --------

@@ -52,9 +52,7 @@ def check_sample_weight(sample_weight, X, name):
         The checked weights.
     """
     try:
-        return _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     except ValueError as error:
         raise ValueError(f"{name}: {error}") from None
 

@@ -5,6 +5,7 @@ import pytest
 import sklearn
 from scipy import sparse
 from scipy.optimize import minimize
+from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -21,7 +22,7 @@ from sklearn_losses.aggregate import (
 
 
 def explicit_objective(theta, intercept, X, y, bags, w, rho, alpha):
-    """Bag-level loss + rho * within-bag prediction variance + ridge, written out directly."""
+    """(Bag-level loss + rho * within-bag prediction variance) / (2 W) + alpha / 2 ||theta||^2."""
     f = X @ theta + intercept
     total = 0.0
     for b in np.unique(bags):
@@ -30,7 +31,56 @@ def explicit_objective(theta, intercept, X, y, bags, w, rho, alpha):
         f_bar = w[m] @ f[m] / W
         y_bar = w[m] @ y[m] / W
         total += W * (y_bar - f_bar) ** 2 + rho * w[m] @ (f[m] - f_bar) ** 2
-    return total + alpha * theta @ theta
+    return total / (2 * w.sum()) + alpha / 2 * theta @ theta
+
+
+def stated_objective(params, X, y, bags, w, rho, alpha):
+    """The docstring's objective as written: (1 - rho) bag-level + rho instance-level."""
+    coef, intercept = params[:-1], params[-1]
+    f = X @ coef + intercept
+    bag_level, instance_level = 0.0, 0.0
+    for b in np.unique(bags):
+        m = bags == b
+        y_bar = np.average(y[m], weights=w[m])
+        bag_level += w[m].sum() * (y_bar - np.average(f[m], weights=w[m])) ** 2
+        instance_level += w[m] @ (y_bar - f[m]) ** 2
+    mean_loss = ((1 - rho) * bag_level + rho * instance_level) / (2 * w.sum())
+    return mean_loss + alpha / 2 * coef @ coef
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.4, 1.0])
+def test_alpha_is_on_the_stated_mean_loss_scale(rho, rng):
+    """A tiny problem: the fit is the minimiser of the docstring's objective, to 1e-6."""
+    X = rng.normal(size=(12, 2)) + 0.3
+    y = X @ [1.5, -0.5] + 0.7 + rng.normal(scale=0.5, size=12)
+    bags = np.repeat(np.arange(4), 3)
+    w = rng.uniform(0.5, 2.0, size=12)
+    alpha = 0.7
+    est = AggregateLinearRegression(rho=rho, alpha=alpha).fit(X, y, bags=bags, sample_weight=w)
+    res = minimize(
+        stated_objective,
+        np.zeros(3),
+        args=(X, y, bags, w, rho, alpha),
+        method="BFGS",
+        options={"gtol": 1e-12},
+    )
+    np.testing.assert_allclose(est.coef_, res.x[:2], atol=1e-6)
+    assert est.intercept_ == pytest.approx(res.x[2], abs=1e-6)
+    # on the mean scale, scaling every weight changes nothing (on a sum scale it would)
+    doubled = AggregateLinearRegression(rho=rho, alpha=alpha).fit(
+        X, y, bags=bags, sample_weight=3 * w
+    )
+    np.testing.assert_allclose(doubled.coef_, est.coef_, rtol=1e-10)
+    # integer weights are repeated rows
+    counts = rng.integers(1, 4, size=12)
+    weighted = AggregateLinearRegression(rho=rho, alpha=alpha).fit(
+        X, y, bags=bags, sample_weight=counts
+    )
+    repeated = AggregateLinearRegression(rho=rho, alpha=alpha).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts), bags=np.repeat(bags, counts)
+    )
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-8)
+    assert weighted.intercept_ == pytest.approx(repeated.intercept_, abs=1e-8)
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.3, 1.0])
@@ -51,7 +101,7 @@ def test_closed_form_equals_brute_force(rho, fit_intercept, weighted, rng):
             params[:d], params[d] if fit_intercept else 0.0, X, y, bags, w, rho, alpha
         )
 
-    res = minimize(objective, np.zeros(d + 1), method="BFGS", options={"gtol": 1e-10})
+    res = minimize(objective, np.zeros(d + 1), method="BFGS", options={"gtol": 1e-12})
     np.testing.assert_allclose(est.coef_, res.x[:d], atol=1e-5)
     if fit_intercept:
         assert est.intercept_ == pytest.approx(res.x[d], abs=1e-5)
@@ -76,9 +126,17 @@ def test_singleton_bags_are_least_squares_and_ridge(rho, rng):
         LinearRegression().fit(X, y).coef_,
         atol=1e-10,
     )
+    # Ridge's alpha is on the sum scale without 1/2: alpha * sum(sample_weight)
+    w = rng.uniform(0.5, 2.0, size=100)
     np.testing.assert_allclose(
-        AggregateLinearRegression(rho=rho, alpha=3.0).fit(X, y).coef_,
-        Ridge(alpha=3.0).fit(X, y).coef_,
+        AggregateLinearRegression(rho=rho, alpha=0.03).fit(X, y, sample_weight=w).coef_,
+        Ridge(alpha=0.03 * w.sum()).fit(X, y, sample_weight=w).coef_,
+        atol=1e-10,
+    )
+    # and ElasticNet's l1_ratio=0 objective, 1 / (2 n) ||r||^2 + alpha / 2 ||coef||^2, is ours
+    np.testing.assert_allclose(
+        AggregateLinearRegression(rho=rho, alpha=0.03).fit(X, y).coef_,
+        Ridge(alpha=0.03 * len(y)).fit(X, y).coef_,
         atol=1e-10,
     )
 
@@ -126,8 +184,14 @@ def test_cv_picks_a_rho_from_the_grid_and_scores_bags(rng):
     bags = make_bags(1000, 10, random_state=0)
     y_bag = aggregate_responses(y, bags)
     cv = AggregateLinearRegressionCV(cv=5).fit(X, y_bag, bags=bags)
-    assert cv.rho_ in cv.rhos_
     assert cv.cv_scores_.shape == (26, 5)
+    # the chosen rho minimises the mean held-out bag-level error, and is refitted on all data
+    mean = cv.cv_scores_.mean(axis=1)
+    best = int(np.argmin(mean))
+    assert cv.rho_ == cv.rhos_[best]
+    assert np.all(mean[best] <= mean)
+    refit = AggregateLinearRegression(rho=cv.rho_).fit(X, y_bag, bags=bags)
+    np.testing.assert_allclose(cv.coef_, refit.coef_, atol=1e-12)
     # the score of one fold by hand
     train, test = next(GroupKFold(5).split(X, groups=bags))
     fitted = AggregateLinearRegression(rho=cv.rhos_[3]).fit(
@@ -151,10 +215,22 @@ def test_bags_through_pipeline_and_grid_search_without_routing(rng):
     y_bag = aggregate_responses(y, bags)
     pipe = make_pipeline(StandardScaler(), AggregateLinearRegression())
     pipe.fit(X, y_bag, aggregatelinearregression__bags=bags)
-    search = GridSearchCV(
-        AggregateLinearRegression(), {"rho": [0.0, 0.1, 1.0]}, cv=GroupKFold(4)
-    ).fit(X, y_bag, bags=bags, groups=bags)
-    assert search.best_params_["rho"] in (0.0, 0.1, 1.0)
+    rhos = [0.0, 0.1, 1.0]
+    search = GridSearchCV(AggregateLinearRegression(), {"rho": rhos}, cv=GroupKFold(4)).fit(
+        X, y_bag, bags=bags, groups=bags
+    )
+    # the same choice as an explicit loop: bags sliced per fold, the estimator's score
+    by_hand = []
+    for rho in rhos:
+        fold_scores = [
+            AggregateLinearRegression(rho=rho)
+            .fit(X[train], y_bag[train], bags=bags[train])
+            .score(X[test], y_bag[test])
+            for train, test in GroupKFold(4).split(X, groups=bags)
+        ]
+        by_hand.append(np.mean(fold_scores))
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], by_hand, rtol=1e-10)
+    assert search.best_params_["rho"] == rhos[int(np.argmax(by_hand))]
 
 
 def test_bags_with_metadata_routing(rng):
@@ -173,7 +249,15 @@ def test_bags_with_metadata_routing(rng):
             scoring=make_bag_scorer(),
             params={"bags": bags, "groups": bags},
         )
-        assert np.all(scores["test_score"] < 0)
+        by_hand = []
+        for train, test in GroupKFold(4).split(X, groups=bags):
+            reg = clone(est).set_fit_request(bags=True, sample_weight=False)
+            fitted = make_pipeline(StandardScaler(), reg)
+            fitted.fit(X[train], y_bag[train], bags=bags[train])
+            by_hand.append(
+                -bag_mean_squared_error(y_bag[test], fitted.predict(X[test]), bags=bags[test])
+            )
+        np.testing.assert_allclose(scores["test_score"], by_hand, rtol=1e-10)
         search = GridSearchCV(
             pipe,
             {"aggregatelinearregression__rho": [0.0, 1.0]},

@@ -71,6 +71,41 @@ def test_singleton_bags_equal_logistic_regression(llp_data):
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
 
 
+def test_alpha_is_on_the_mean_loss_scale(llp_data, rng):
+    """Singleton bags: LogisticRegression with C = 1 / (alpha * sum(w)); scaling w is neutral."""
+    X, y, bags = llp_data
+    w = rng.uniform(0.5, 2.0, size=len(y))
+    alpha = 0.02
+    ours = AggregateLogisticRegression(alpha=alpha).fit(X, y, sample_weight=w)
+    theirs = LogisticRegression(C=1 / (alpha * w.sum()), tol=1e-10).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-5)
+    bagged = AggregateLogisticRegression(rho=0.3, alpha=alpha)
+    a = bagged.fit(X, y, bags=bags, sample_weight=w).coef_
+    b = bagged.fit(X, y, bags=bags, sample_weight=5 * w).coef_
+    np.testing.assert_allclose(a, b, atol=1e-7)
+
+
+@pytest.mark.parametrize("y_one", [np.zeros(240, dtype=int), np.full(240, 1.5)], ids=["0", "1.5"])
+def test_one_class_is_the_shared_error(y_one, llp_data):
+    X, _, _ = llp_data
+    with pytest.raises(
+        ValueError, match=r"AggregateLogisticRegression needs at least 2 classes; got 1 class\(es\)"
+    ):
+        AggregateLogisticRegression().fit(X, y_one)
+
+
+def test_verbose_prints_lbfgs_progress(llp_data, capsys):
+    X, y, bags = llp_data
+    AggregateLogisticRegression().fit(X, y, bags=bags)
+    assert capsys.readouterr().out == ""
+    fitted = AggregateLogisticRegression(verbose=1).fit(X, y, bags=bags)
+    lines = capsys.readouterr().out.splitlines()
+    progress = [line for line in lines if line.startswith("AggregateLogisticRegression: iter")]
+    assert len(progress) == fitted.n_iter_ > 0
+    assert progress[0].startswith("AggregateLogisticRegression: iteration 1, objective ")
+
+
 def test_proportions_as_targets_and_string_labels(llp_data):
     X, y, bags = llp_data
     proportions = np.array([y[bags == b].mean() for b in bags])

@@ -3,20 +3,30 @@
 import numpy as np
 import pytest
 from scipy.linalg import eigh
-from sklearn.cross_decomposition import PLSSVD
+from sklearn.cross_decomposition import PLSSVD, PLSRegression
+from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_losses.cross_decomposition import CCA, eckart_young_gradient, eckart_young_loss
+from sklearn_losses.cross_decomposition import (
+    CCA,
+    eckart_young_gradient,
+    eckart_young_loss,
+    paired_correlations,
+)
 from sklearn_losses.datasets import make_multiview
 
 
 @pytest.fixture(scope="module")
 def views():
-    return make_multiview(
+    """Shared by the module's tests: read-only, so no test can change it for the next."""
+    X, Y = make_multiview(
         3000, (12, 9), correlations=(0.9, 0.7, 0.5), condition_number=10, random_state=0
     )
+    X.setflags(write=False)
+    Y.setflags(write=False)
+    return X, Y
 
 
 def qr_svd_correlations(X, Y, k):
@@ -139,8 +149,15 @@ def test_rank_deficient_view_warns_and_regularization_handles_p_greater_than_n(r
     Y = X[:, :5] + 0.1 * rng.normal(size=(30, 5))
     with pytest.warns(UserWarning, match="rank deficient"):
         CCA(n_components=2).fit(X, Y)
-    reg = CCA(n_components=2, regularization=0.5).fit(X, Y)
-    assert np.all(np.isfinite(reg.x_weights_))
+    c = 0.5
+    reg = CCA(n_components=2, regularization=c).fit(X, Y)
+    # the ridge problem is well posed: its eigenvalues are those of scipy's generalised solver
+    Z = np.hstack([(X - X.mean(0)) / X.std(0, ddof=1), (Y - Y.mean(0)) / Y.std(0, ddof=1)])
+    C = Z.T @ Z / (len(Z) - 1)
+    A, B = C.copy(), (1 - c) * C + c * np.eye(len(C))
+    A[:50, :50] = A[50:, 50:] = B[:50, 50:] = B[50:, :50] = 0
+    np.testing.assert_allclose(reg.eigenvalues_, eigh(A, B, eigvals_only=True)[::-1][:2], rtol=1e-8)
+    assert np.all(reg.canonical_correlations_ < 0.999)  # c = 0 would give 1 (degenerate)
 
 
 @pytest.mark.parametrize(
@@ -180,3 +197,269 @@ def test_pipeline_and_grid_search_by_held_out_correlation(views):
     pipe = make_pipeline(StandardScaler(), CCA(n_components=2)).fit(X, Y)
     assert pipe.transform(X).shape == (len(X), 2)
     assert pipe.score(X, Y) > 0.7
+
+
+# -- coef_ and intercept_ as scikit-learn's PLS estimators -------------------------------
+def _per_component_prediction(cca, X, Y):
+    """The predictor before coef_ moved to scikit-learn's layout, from public attributes.
+
+    For each X score, the least-squares regression of the standardized Y on it, summed,
+    then put back on Y's scale.
+    """
+    Tx = cca.transform(X)
+    Ys = (Y - cca.y_mean_) / cca.y_std_
+    n = len(X) - 1
+    slopes = (Tx.T @ Ys / n) / Tx.var(axis=0, ddof=1)[:, None]
+    return Tx @ slopes * cca.y_std_ + cca.y_mean_
+
+
+@pytest.mark.parametrize("scale", [True, False])
+@pytest.mark.parametrize("c", [0.0, 0.3, 1.0])
+def test_coef_and_intercept_act_on_the_original_x(c, scale, views):
+    X, Y = views
+    X = X * np.arange(1, 13) + 5.0  # columns far from centred and unit variance
+    cca = CCA(n_components=3, regularization=c, scale=scale).fit(X, Y)
+    assert cca.coef_.shape == (9, 12) and cca.intercept_.shape == (9,)
+    np.testing.assert_allclose(cca.predict(X), X @ cca.coef_.T + cca.intercept_, rtol=1e-12)
+    np.testing.assert_allclose(cca.predict(X), _per_component_prediction(cca, X, Y), atol=1e-10)
+    one = CCA(n_components=1, regularization=c, scale=scale).fit(X, Y[:, 0])
+    assert one.coef_.shape == (1, 12) and one.intercept_.shape == (1,)
+    assert one.predict(X).shape == (len(X),)
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_coef_with_every_component_is_least_squares_as_in_pls_regression(scale, views):
+    """With as many components as X has features, the scores span X: predict is OLS.
+
+    scikit-learn's PLSRegression with all components is OLS too, and shares the
+    layout (n_targets, n_features) on the original X (its intercept_ is y's mean and its
+    predict centres X; ours folds the centring into intercept_).
+    """
+    X, Y = views
+    X, Y = X[:, :6] * np.arange(1, 7) + 2.0, Y[:, :8]  # 6 <= 8: all of X's directions
+    ours = CCA(n_components=6, scale=scale).fit(X, Y)
+    ols = LinearRegression().fit(X, Y)
+    pls = PLSRegression(n_components=6, scale=scale).fit(X, Y)
+    np.testing.assert_allclose(ours.coef_, ols.coef_, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ols.intercept_, atol=1e-10)
+    np.testing.assert_allclose(ours.coef_, pls.coef_, atol=1e-8)
+    np.testing.assert_allclose(ours.predict(X), pls.predict(X), atol=1e-8)
+
+
+def test_paired_correlations_is_public_and_validated(views, rng):
+    X, Y = views
+    cca = CCA(n_components=3).fit(X, Y)
+    np.testing.assert_allclose(
+        paired_correlations(*cca.transform(X, Y)), cca.canonical_correlations_, atol=1e-12
+    )
+    a, b = rng.normal(size=50), rng.normal(size=50)
+    expected = np.corrcoef(a, b)[0, 1]
+    np.testing.assert_allclose(paired_correlations(a, b), [expected])
+    np.testing.assert_allclose(paired_correlations(a.tolist(), b), [expected])
+    np.testing.assert_array_equal(paired_correlations(np.ones((5, 1)), b[:5, None]), [0.0])
+    with pytest.raises(ValueError, match="same shape"):
+        paired_correlations(np.ones((5, 2)), np.ones((5, 3)))
+
+
+# -- sample_weight ------------------------------------------------------------------------
+FITTED = (
+    "x_weights_",
+    "y_weights_",
+    "x_loadings_",
+    "y_loadings_",
+    "canonical_correlations_",
+    "eigenvalues_",
+    "coef_",
+    "intercept_",
+    "x_mean_",
+    "x_std_",
+    "y_mean_",
+    "y_std_",
+)
+
+
+SIGNED = ("x_weights_", "y_weights_", "x_loadings_", "y_loadings_")  # a component's sign is free
+
+
+def _assert_same_fit(a, b, X, Y, atol=1e-8):
+    signs = np.sign(np.sum(a.x_weights_ * b.x_weights_, axis=0))
+    for name in FITTED:
+        got = getattr(a, name) * (signs if name in SIGNED else 1)
+        np.testing.assert_allclose(got, getattr(b, name), atol=atol, err_msg=name)
+    for got, want in zip(a.transform(X, Y), b.transform(X, Y)):
+        np.testing.assert_allclose(got * signs, want, atol=atol)
+    np.testing.assert_allclose(a.predict(X), b.predict(X), atol=atol)
+
+
+@pytest.mark.parametrize("scale", [True, False])
+@pytest.mark.parametrize("c", [0.0, 0.5, 1.0])
+def test_integer_weights_equal_repeated_rows(c, scale, views, rng):
+    X, Y = views[0][:400] * 3.0 + 1.0, views[1][:400]
+    weights = rng.integers(1, 4, size=len(X))
+    rows = np.repeat(np.arange(len(X)), weights)
+    weighted = CCA(n_components=3, regularization=c, scale=scale).fit(X, Y, sample_weight=weights)
+    repeated = CCA(n_components=3, regularization=c, scale=scale).fit(X[rows], Y[rows])
+    _assert_same_fit(weighted, repeated, X, Y)
+    # weights are not a constant factor: equal weights 2 are not the unweighted fit
+    unweighted = CCA(n_components=3, regularization=c, scale=scale).fit(X, Y)
+    assert not np.allclose(weighted.x_weights_, unweighted.x_weights_, atol=1e-6)
+
+
+def test_zero_weights_drop_rows_and_unit_weights_change_nothing(views, rng):
+    X, Y = views[0][:500], views[1][:500]
+    weights = (rng.random(len(X)) > 0.3).astype(float)
+    kept = weights > 0
+    for c in (0.0, 0.4):
+        weighted = CCA(n_components=3, regularization=c).fit(X, Y, sample_weight=weights)
+        dropped = CCA(n_components=3, regularization=c).fit(X[kept], Y[kept])
+        _assert_same_fit(weighted, dropped, X, Y)
+    ones = CCA().fit(X, Y, sample_weight=np.ones(len(X)))
+    _assert_same_fit(ones, CCA().fit(X, Y), X, Y, atol=1e-12)
+    x_scores, _ = CCA(n_components=2).fit_transform(X, Y, sample_weight=weights)
+    np.testing.assert_allclose(
+        np.abs(x_scores), np.abs(CCA(n_components=2).fit(X[kept], Y[kept]).transform(X)), atol=1e-8
+    )
+    # None resolves with the rows of positive weight: min(12, 9, 3 - 1)
+    few = np.zeros(len(X))
+    few[:3] = 1.0
+    with pytest.warns(UserWarning, match="rank deficient"):
+        assert CCA().fit(X, Y, sample_weight=few).n_components_ <= 2
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (lambda n: np.ones(n - 1), r"CCA: sample_weight.shape == \(2999,\), expected"),
+        (lambda n: -np.ones(n), "CCA: Negative values"),
+        (lambda n: np.full(n, np.nan), "CCA: Input sample_weight contains NaN"),
+        (lambda n: np.zeros(n), "CCA: Sample weights must contain at least one non-zero"),
+        (lambda n: np.full(n, 0.5 / n), "sum to more than 1"),
+        (lambda n: np.eye(1, n, 0).ravel() * 5, "at least 2 rows of positive sample_weight"),
+    ],
+)
+def test_sample_weight_is_validated(sample_weight, match, views):
+    X, Y = views
+    with pytest.raises(ValueError, match=match):
+        CCA(n_components=1).fit(X, Y, sample_weight=sample_weight(len(X)))
+
+
+# -- one definition of the Eckart-Young loss: NumPy, numba and torch agree -----------------
+def _centred_batch(rng, n=40, p=5, q=4, k=3, sample_weight=None):
+    X, Y = rng.normal(size=(n, p)), rng.normal(size=(n, q))
+    X[:, 1] += Y[:, 0]  # some correlation
+    w = np.ones(n) if sample_weight is None else sample_weight
+    X, Y = X - w @ X / w.sum(), Y - w @ Y / w.sum()
+    return X, Y, 0.3 * rng.normal(size=(p, k)), 0.3 * rng.normal(size=(q, k))
+
+
+def _kernel_step(X, Y, Wx, Wy, c, sample_weight=None, lr=1e-3):
+    """One full-batch step of the numba kernel: its loss and its gradient."""
+    from sklearn_losses.cross_decomposition._kernels import ey_epoch
+
+    a, b, order = Wx.copy(), Wy.copy(), np.arange(len(X))
+    loss = ey_epoch(X, Y, a, b, order, order, len(X), lr, c, False, sample_weight=sample_weight)
+    return loss, (Wx - a) / lr, (Wy - b) / lr, a, b
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_numba_torch_and_numpy_losses_agree_on_one_batch(weighted, rng):
+    torch = pytest.importorskip("torch")
+    from sklearn_losses.cross_decomposition._nets import batch_eckart_young
+
+    w = rng.integers(0, 4, size=40).astype(float) if weighted else None
+    X, Y, Wx, Wy = _centred_batch(rng, sample_weight=w)
+    numpy_loss = eckart_young_loss(X, Y, Wx, Wy, sample_weight=w)
+    numba_loss = _kernel_step(X, Y, Wx, Wy, 0.0, w)[0]
+    t = None if w is None else torch.as_tensor(w)
+    torch_loss = float(batch_eckart_young(torch.as_tensor(X @ Wx), torch.as_tensor(Y @ Wy), t))
+    assert numba_loss == pytest.approx(numpy_loss, rel=1e-10, abs=1e-12)
+    assert torch_loss == pytest.approx(numpy_loss, rel=1e-10, abs=1e-12)
+    for c in (0.5, 1.0):  # the ridge part (numba and NumPy; the nets have no ridge)
+        assert _kernel_step(X, Y, Wx, Wy, c, w)[0] == pytest.approx(
+            eckart_young_loss(X, Y, Wx, Wy, regularization=c, sample_weight=w), rel=1e-10
+        )
+
+
+@pytest.mark.parametrize("c", [0.0, 0.5, 1.0])
+def test_kernel_gradient_is_the_gradient_of_the_loss(c, rng):
+    """The kernel's hand-written gradient against eckart_young_gradient, weighted too."""
+    w = rng.integers(0, 4, size=40).astype(float)
+    X, Y, Wx, Wy = _centred_batch(rng, sample_weight=w)
+    for weights in (None, w):
+        _, gx, gy, _, _ = _kernel_step(X, Y, Wx, Wy, c, weights)
+        ex, ey = eckart_young_gradient(X, Y, Wx, Wy, regularization=c, sample_weight=weights)
+        np.testing.assert_allclose(gx, ex, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(gy, ey, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("c", [0.0, 0.5])
+def test_weighted_gradient_matches_finite_differences(c, rng):
+    w = rng.random(40) * 3
+    X, Y, Wx, Wy = _centred_batch(rng, sample_weight=w)
+    gx, _ = eckart_young_gradient(X, Y, Wx, Wy, regularization=c, sample_weight=w)
+    h = 1e-6
+    for i, j in ((0, 0), (2, 1), (4, 2)):
+        up, down = Wx.copy(), Wx.copy()
+        up[i, j] += h
+        down[i, j] -= h
+        values = [
+            eckart_young_loss(X, Y, W, Wy, regularization=c, sample_weight=w) for W in (up, down)
+        ]
+        assert gx[i, j] == pytest.approx((values[0] - values[1]) / (2 * h), rel=1e-5, abs=1e-8)
+
+
+@pytest.mark.parametrize("unbiased", [False, True])
+@pytest.mark.parametrize("c", [0.0, 0.5])
+def test_kernel_integer_weights_equal_repeated_rows_on_a_batch(c, unbiased, rng):
+    from sklearn_losses.cross_decomposition._kernels import ey_epoch
+
+    w = rng.integers(0, 4, size=40).astype(float)
+    X, Y, Wx, Wy = _centred_batch(rng, sample_weight=w)
+    rows = np.repeat(np.arange(40), w.astype(int))
+    a, b = Wx.copy(), Wy.copy()
+    order = np.arange(40)
+    loss = ey_epoch(X, Y, a, b, order, order[::-1].copy(), 40, 1e-2, c, unbiased, sample_weight=w)
+    a2, b2 = Wx.copy(), Wy.copy()
+    order = np.arange(len(rows))
+    loss2 = ey_epoch(
+        np.ascontiguousarray(X[rows]),
+        np.ascontiguousarray(Y[rows]),
+        a2,
+        b2,
+        order,
+        order[::-1].copy(),
+        len(rows),
+        1e-2,
+        c,
+        unbiased,
+    )
+    assert loss == pytest.approx(loss2, rel=1e-10)
+    np.testing.assert_allclose(a, a2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b, b2, rtol=1e-10, atol=1e-12)
+    # and the weights matter
+    a3 = Wx.copy()
+    ey_epoch(X, Y, a3, Wy.copy(), np.arange(40), np.arange(40), 40, 1e-2, c, unbiased)
+    assert not np.allclose(a3, a)
+
+
+def test_kernel_skips_batches_without_covariance_and_checks_weights(rng):
+    from sklearn_losses.cross_decomposition._kernels import ey_epoch
+
+    X, Y, Wx, Wy = _centred_batch(rng)
+    w = np.ones(40)
+    w[:20] = 0.0  # the first batch of 20 rows has no weight: skipped
+    a, b, order = Wx.copy(), Wy.copy(), np.arange(40)
+    loss = ey_epoch(X, Y, a, b, order, order, 20, 1e-2, 0.0, False, sample_weight=w)
+    a2, b2, order2 = Wx.copy(), Wy.copy(), np.arange(20)
+    X2, Y2 = np.ascontiguousarray(X[20:]), np.ascontiguousarray(Y[20:])
+    assert loss == ey_epoch(X2, Y2, a2, b2, order2, order2, 20, 1e-2, 0.0, False)
+    np.testing.assert_array_equal(a, a2)
+    for bad, match in [
+        (np.ones(39), "length 40"),
+        (np.ones((40, 1)), "length 40"),
+        (-w, "nonnegative"),
+        (np.where(w > 0, np.nan, 0.0), "finite"),
+        (np.array(["a"] * 40), "numeric"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            ey_epoch(X, Y, Wx, Wy, order, order, 20, 1e-2, 0.0, False, sample_weight=bad)

@@ -1,7 +1,10 @@
 """StochasticCCA and DeepCCA against the exact solver."""
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_losses.cross_decomposition import CCA, StochasticCCA
 from sklearn_losses.datasets import make_multiview
@@ -9,9 +12,13 @@ from sklearn_losses.datasets import make_multiview
 
 @pytest.fixture(scope="module")
 def big_views():
-    return make_multiview(
+    """Shared by the module's tests: read-only, so no test can change it for the next."""
+    X, Y = make_multiview(
         20_000, (200, 200), correlations=(0.9, 0.8, 0.7, 0.6, 0.5), random_state=0
     )
+    X.setflags(write=False)
+    Y.setflags(write=False)
+    return X, Y
 
 
 @pytest.mark.slow
@@ -23,16 +30,27 @@ def test_stochastic_captures_99_percent_within_30_epochs(batch_size, big_views):
         sgd = StochasticCCA(
             n_components=5, batch_size=batch_size, max_iter=30, random_state=seed
         ).fit(X, Y)
-        assert sgd.n_iter_ <= 30
         assert sgd.canonical_correlations_.sum() / exact >= 0.99
 
 
-def test_small_batches_stay_finite_and_seed_is_reproducible():
+def test_stopping_rule_stops_before_max_iter_on_an_easy_problem():
+    X, Y = make_multiview(3000, (8, 8), correlations=(0.9, 0.6), random_state=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        sgd = StochasticCCA(n_components=2, batch_size=100, max_iter=100, random_state=0)
+        sgd.fit(X, Y)
+    assert sgd.n_iter_ < 50
+    assert len(sgd.loss_curve_) == sgd.n_iter_
+
+
+def test_small_batches_converge_and_seed_is_reproducible():
     X, Y = make_multiview(3000, (30, 30), correlations=(0.9, 0.6), random_state=1)
-    a = StochasticCCA(n_components=2, batch_size=20, max_iter=5, random_state=0).fit(X, Y)
-    b = StochasticCCA(n_components=2, batch_size=20, max_iter=5, random_state=0).fit(X, Y)
-    assert np.all(np.isfinite(a.x_weights_))
+    params = dict(n_components=2, batch_size=20, max_iter=5)
+    a = StochasticCCA(**params, random_state=0).fit(X, Y)
+    b = StochasticCCA(**params, random_state=0).fit(X, Y)
     np.testing.assert_array_equal(a.x_weights_, b.x_weights_)
+    other = StochasticCCA(**params, random_state=1).fit(X, Y)
+    assert not np.allclose(other.x_weights_, a.x_weights_)  # the seed is used
     assert a.score(X, Y) > 0.6
 
 
@@ -104,7 +122,10 @@ def test_deep_cca_is_seeded_and_andrew_loss_runs():
     b = DeepCCA(**params).fit(X, Y).transform(X)
     np.testing.assert_array_equal(a, b)
     andrew = DeepCCA(loss="andrew", batch_size=64, **params).fit(X, Y)
-    assert np.isfinite(andrew.score(X, Y))
+    losses = andrew.net_.history[:, "train_loss"]
+    assert losses[-1] < losses[0]  # minus the batch correlation: it went up
+    assert -1.0 <= losses[-1] < -0.5
+    assert andrew.score(X, Y) > 0.5
 
 
 def test_deep_cca_batch_loss_is_bounded_below_and_the_unbiased_one_is_not():
@@ -165,3 +186,47 @@ def test_deep_cca_needs_four_rows():
     X, Y = make_multiview(3, (4, 4), correlations=(0.9,), random_state=0)
     with pytest.raises(ValueError, match="at least 4 rows"):
         DeepCCA(1).fit(X, Y)
+
+
+def test_deep_cca_criteria_weight_rows_as_repeated_rows_on_a_batch():
+    from sklearn_losses.cross_decomposition._nets import AndrewLoss, EckartYoungLoss
+
+    rng = np.random.default_rng(0)
+    zx = rng.standard_normal((30, 3))
+    zy = zx + rng.standard_normal((30, 3))
+    w = rng.integers(0, 4, size=30)
+    rows = np.repeat(np.arange(30), w)
+    for criterion in (EckartYoungLoss().eval(), AndrewLoss()):
+        for dtype, rel in ((deep.float64, 1e-10), (deep.float32, 1e-5)):
+            weighted = criterion(
+                deep.as_tensor(zx, dtype=dtype),
+                deep.as_tensor(zy, dtype=dtype),
+                deep.as_tensor(w, dtype=dtype),
+            )
+            repeated = criterion(
+                deep.as_tensor(zx[rows], dtype=dtype), deep.as_tensor(zy[rows], dtype=dtype)
+            )
+            assert float(weighted) == pytest.approx(float(repeated), rel=rel)
+            unweighted = criterion(deep.as_tensor(zx, dtype=dtype), deep.as_tensor(zy, dtype=dtype))
+            assert float(weighted) != pytest.approx(float(unweighted), rel=1e-3)
+
+
+def test_deep_cca_sample_weight_reaches_the_loss():
+    from sklearn_losses.cross_decomposition import DeepCCA
+
+    X, Y = make_multiview(600, (6, 6), correlations=(0.9,), random_state=0)
+    params = dict(n_components=1, hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    plain = DeepCCA(**params).fit(X, Y)
+    # unit weights: the same fit (up to float32 rounding of the weighted moments)
+    ones = DeepCCA(**params).fit(X, Y, sample_weight=np.ones(len(X)))
+    np.testing.assert_allclose(ones.transform(X), plain.transform(X), atol=1e-5)
+    w = np.random.default_rng(0).integers(0, 3, size=len(X)).astype(float)
+    weighted = DeepCCA(**params).fit(X, Y, sample_weight=w)
+    assert not np.allclose(weighted.transform(X), plain.transform(X), atol=1e-3)
+    # the held-out loss is weighted as well
+    assert not np.allclose(
+        weighted.net_.history[:, "valid_loss"], plain.net_.history[:, "valid_loss"]
+    )
+    np.testing.assert_allclose(weighted.x_mean_, w @ X / w.sum())
+    with pytest.raises(ValueError, match="DeepCCA: Negative values"):
+        DeepCCA(**params).fit(X, Y, sample_weight=-w)

@@ -4,7 +4,9 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.model_selection import GridSearchCV, PredefinedSplit
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, PredefinedSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -21,6 +23,8 @@ ESTIMATORS = [
 @pytest.fixture(scope="module")
 def data():
     X, y, _ = make_presto_data(n_samples=800, intercepts=(-1.0, 1.0, 3.0), random_state=2)
+    X.setflags(write=False)  # shared by the module's tests: no test may change it
+    y.setflags(write=False)
     return X, y
 
 
@@ -28,7 +32,7 @@ def data():
 def test_probabilities_are_valid_and_labels_keep_their_order(est, data):
     X, y = data
     labels = np.array([1, 2, 5, 9])[y]
-    fitted = est.fit(X, labels)
+    fitted = clone(est).fit(X, labels)
     np.testing.assert_array_equal(fitted.classes_, [1, 2, 5, 9])
     proba = fitted.predict_proba(X)
     assert proba.min() >= 0 and np.allclose(proba.sum(axis=1), 1)
@@ -66,7 +70,7 @@ def test_integer_weights_equal_repeated_rows(est, data, rng):
 def test_crossing_handling_out_of_sample():
     X, y, _ = make_presto_data(n_samples=600, random_state=0)
     model = PRESTOClassifier(alpha=0.0, max_iter=20_000, tol=1e-5, enforce_order=True).fit(X, y)
-    assert not model.crossings(X).any()  # training predictors never cross
+    assert not model.crossings(X).any()  # enforce_order: no training row crosses
     far = X * 60
     crossed = model.crossings(far)
     assert crossed.any()
@@ -120,18 +124,37 @@ def test_cv_handles_a_class_missing_from_a_training_fold(data):
     X, y = data
     fold = np.where(np.arange(len(y)) % 2 == 0, 0, 1)
     fold[y == 3] = 0  # the top class only ever appears in test fold 0
-    cv = PRESTOClassifierCV(alphas=4, cv=PredefinedSplit(fold)).fit(X, y)
-    assert np.all(np.isfinite(cv.cv_scores_))
+    cv = PRESTOClassifierCV(alphas=4, cv=PredefinedSplit(fold), tol=1e-7).fit(X, y)
     assert cv.predict_proba(X).shape[1] == 4
+    # split 0 trains on three classes: the top class gets probability 0 in its Brier score
+    train, test = fold == 1, fold == 0
+    three = PRESTOClassifier(alpha=cv.alphas_[-1], tol=1e-7).fit(X[train], y[train])
+    proba = np.column_stack([three.predict_proba(X[test]), np.zeros(test.sum())])
+    brier = np.mean(np.sum((np.eye(4)[y[test]] - proba) ** 2, axis=1))
+    assert cv.cv_scores_[-1, 0] == pytest.approx(brier, abs=1e-6)
 
 
 def test_pipeline_and_grid_search(data):
     X, y = data
     pipe = make_pipeline(StandardScaler(), PRESTOClassifier())
+    alphas = [0.001, 0.01, 0.3]
     search = GridSearchCV(
-        pipe, {"prestoclassifier__alpha": [0.001, 0.01]}, cv=3, scoring="neg_log_loss"
+        pipe, {"prestoclassifier__alpha": alphas}, cv=3, scoring="neg_log_loss"
     ).fit(X, y)
-    assert search.best_params_["prestoclassifier__alpha"] in (0.001, 0.01)
+    # the search's choice is the one an explicit cross-validation loop makes
+    by_hand = [
+        cross_val_score(
+            clone(pipe).set_params(prestoclassifier__alpha=alpha),
+            X,
+            y,
+            cv=3,
+            scoring="neg_log_loss",
+        ).mean()
+        for alpha in alphas
+    ]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], by_hand, rtol=1e-12)
+    assert search.best_params_["prestoclassifier__alpha"] == alphas[int(np.argmax(by_hand))]
+    assert by_hand[2] < max(by_hand)  # alpha=0.3 shrinks every slope to zero: a worse model
     po = GridSearchCV(ProportionalOddsClassifier(), {"link": ["logit", "probit"]}, cv=3).fit(X, y)
     assert po.best_score_ > 0.4
 
@@ -157,7 +180,7 @@ def test_bad_input_is_a_clear_value_error(call, match, data):
 
 def test_convergence_warning_when_stopped_early(data):
     X, y = data
-    with pytest.warns(Warning, match="KKT violation"):
+    with pytest.warns(ConvergenceWarning, match="KKT violation"):
         PRESTOClassifier(alpha=0.001, max_iter=2).fit(X, y)
 
 
@@ -209,3 +232,33 @@ def test_coefficient_path_plot_names_its_curves_and_its_reversed_axis(data):
     assert legend[:-2] == [f"x{j}" for j in sorted(largest)]
     assert len(ax.lines) == 13
     plt.close(ax.figure)
+
+
+@pytest.mark.parametrize(
+    "est, expected",
+    [
+        (ProportionalOddsClassifier(), r"ProportionalOddsClassifier: iteration 1, objective "),
+        (PRESTOClassifier(alpha=0.003), r"PRESTOClassifier: iteration \d+, objective .* KKT"),
+        (
+            PRESTOClassifierCV(alphas=3, cv=2),
+            r"PRESTOClassifierCV: fold 2/2, alpha .*: held-out brier",
+        ),
+    ],
+    ids=lambda v: type(v).__name__ if hasattr(v, "fit") else "",
+)
+def test_verbose_prints_progress_and_quiet_prints_nothing(est, expected, data, capsys):
+    import re
+
+    X, y = data
+    clone(est).fit(X, y)
+    assert capsys.readouterr().out == ""
+    clone(est).set_params(verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert re.search(expected, out), out
+    if isinstance(est, PRESTOClassifierCV):  # one line per alpha and fold, and per path alpha
+        assert len(re.findall(r"fold \d/2, alpha", out)) == 3 * 2
+        assert len(re.findall(r"all data, alpha", out)) == 3
+    if isinstance(est, ProportionalOddsClassifier):  # one line per L-BFGS iteration
+        fitted = clone(est).fit(X, y)
+        capsys.readouterr()
+        assert len(re.findall(r"iteration \d+, objective", out)) == fitted.n_iter_

@@ -6,28 +6,48 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 from scipy.special import expit
-from scipy.stats import norm
+from scipy.stats import gumbel_l, logistic, norm
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_losses.datasets import make_presto_data
 from sklearn_losses.ordinal import PRESTOClassifier, ProportionalOddsClassifier
 from sklearn_losses.ordinal._kernels import LINKS, nll_and_gradient
-
-CDFS = {
-    "logit": expit,
-    "probit": norm.cdf,
-    "cloglog": lambda x: 1 - np.exp(-np.exp(x)),
-}
+from sklearn_losses.ordinal._loss import CDFS, CumulativeLinkLoss
+from sklearn_losses.ordinal._loss import cumulative_link_nll as nll_numpy
 
 
-def nll_numpy(intercepts, B, X, y, link, weight=None):
-    """Mean NLL of the non-parallel cumulative model, straight from its definition."""
-    eta = X @ B + intercepts
-    cum = np.column_stack([np.zeros(len(y)), CDFS[link](eta), np.ones(len(y))])
-    p = cum[np.arange(len(y)), y + 1] - cum[np.arange(len(y)), y]
-    weight = np.ones(len(y)) if weight is None else weight
-    return -(weight @ np.log(p)) / weight.sum()
+@pytest.mark.parametrize(
+    "link, distribution", [("logit", logistic), ("probit", norm), ("cloglog", gumbel_l)]
+)
+def test_reference_cdfs_are_the_links_distributions(link, distribution):
+    x = np.linspace(-30, 30, 601)
+    np.testing.assert_allclose(CDFS[link](x), distribution.cdf(x), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("link", sorted(LINKS))
+def test_kernel_backed_loss_equals_the_reference_definition(link, rng):
+    """CumulativeLinkLoss (numba) against cumulative_link_nll (NumPy), value and gradient."""
+    X, y, _ = make_presto_data(n_samples=80, n_features=3, random_state=1)
+    w = rng.uniform(0.5, 2, size=80)
+    w[:5] = 0.0  # zero-weight rows count for nothing in both
+    a = np.array([-1.0, 0.5, 2.0])
+    B = rng.normal(scale=0.1, size=(3, 3))
+    loss = CumulativeLinkLoss(X, y.astype(np.int64), w, LINKS[link])
+    value, grad_a, grad_B = loss.value_and_gradient(a, B)
+    assert value == pytest.approx(nll_numpy(a, B, X, y, link, w), rel=1e-12)
+    h = 1e-6
+    for k in range(3):
+        e = np.zeros(3)
+        e[k] = h
+        fd = (nll_numpy(a + e, B, X, y, link, w) - nll_numpy(a - e, B, X, y, link, w)) / (2 * h)
+        assert grad_a[k] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+        E = np.zeros_like(B)
+        E[1, k] = h
+        fd = (nll_numpy(a, B + E, X, y, link, w) - nll_numpy(a, B - E, X, y, link, w)) / (2 * h)
+        assert grad_B[1, k] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+    crossed = a[[0, 2, 1]]  # the middle classes' brackets cross
+    assert loss.value(crossed, B) == nll_numpy(crossed, B, X, y, link, w) == np.inf
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +73,8 @@ def test_kernel_gradient_matches_finite_differences(link, rng):
             Ep, y.astype(np.int64), w, LINKS[link], np.empty_like(E)
         ) - nll_and_gradient(Em, y.astype(np.int64), w, LINKS[link], np.empty_like(E))
         assert G[i, k] == pytest.approx(fd / (2 * h), rel=1e-5, abs=1e-8)
-    eta_loss = -(
-        w
-        @ np.log(
-            np.diff(np.column_stack([np.zeros(50), CDFS[link](E), np.ones(50)]), axis=1)[
-                np.arange(50), y
-            ]
-        )
-    )
+    # the kernel's sum against the reference's weighted mean, with E as the features
+    eta_loss = w.sum() * nll_numpy(np.zeros(3), np.eye(3), E, y, link, w)
     assert value == pytest.approx(eta_loss, rel=1e-10)
 
 
@@ -68,7 +82,8 @@ def test_crossing_predictors_give_infinite_loss():
     E = np.array([[0.0, -1.0, 2.0]])
     G = np.empty_like(E)
     assert nll_and_gradient(E, np.array([1]), np.ones(1), 0, G) == np.inf
-    assert np.isfinite(nll_and_gradient(E, np.array([3]), np.ones(1), 0, G))  # not its bracket
+    # class 3 is bracketed by eta_2 = 2 alone: -log(1 - F(2)), whatever eta_0 > eta_1 does
+    assert nll_and_gradient(E, np.array([3]), np.ones(1), 0, G) == pytest.approx(np.log1p(np.e**2))
 
 
 @pytest.mark.parametrize("link, distr", [("logit", "logit"), ("probit", "probit")])
@@ -209,7 +224,7 @@ def test_active_ordering_constraints_reach_the_constrained_optimum(seed):
     )
     n, p = X.shape
     ours = PRESTOClassifier(
-        alpha=0.0, standardize=False, tol=1e-8, max_iter=100_000, enforce_order=True
+        alpha=0.0, scale=False, tol=1e-8, max_iter=100_000, enforce_order=True
     ).fit(X, y)
 
     def unpack(theta):
@@ -239,8 +254,7 @@ def test_active_ordering_constraints_reach_the_constrained_optimum(seed):
 
 
 def test_screened_path_equals_independent_solves():
-    from sklearn_losses.ordinal._presto import PrestoProblem
-    from sklearn_losses.ordinal._solver import kkt_violation
+    from sklearn_losses.ordinal._solver import PrestoProblem, kkt_violation
 
     X, y, _ = make_presto_data(n_samples=800, n_features=30, sparsity=0.1, random_state=4)
     Xs = np.ascontiguousarray(StandardScaler().fit_transform(X))

@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import GroupKFold
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_losses.aggregate import (
     AggregateLinearRegression,
     AggregateLinearRegressionCV,
+    AggregateLogisticRegression,
     aggregate_responses,
     bag_mean_squared_error,
     bag_size_risk,
@@ -376,4 +377,43 @@ def test_bag_size_risk_rejects_bad_sizes():
 def test_non_finite_hyper_parameters_are_rejected(estimator, name, data):
     X, y, bags = data
     with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
-        estimator.fit(X, y, bags=bags)
+        clone(estimator).fit(X, y, bags=bags)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (
+            lambda X, y, b, w: AggregateLinearRegression().fit(X, y, bags=b, sample_weight=w),
+            "AggregateLinearRegression",
+        ),
+        (
+            lambda X, y, b, w: AggregateLinearRegressionCV().fit(X, y, bags=b, sample_weight=w),
+            "AggregateLinearRegressionCV",
+        ),
+        (
+            lambda X, y, b, w: AggregateLogisticRegression().fit(X, y > 0, bags=b, sample_weight=w),
+            "AggregateLogisticRegression",
+        ),
+        (lambda X, y, b, w: aggregate_responses(y, b, sample_weight=w), "aggregate_responses"),
+        (
+            lambda X, y, b, w: bag_mean_squared_error(y, y, bags=b, sample_weight=w),
+            "bag_mean_squared_error",
+        ),
+        (
+            lambda X, y, b, w: (
+                AggregateLinearRegression().fit(X, y).score(X, y, bags=b, sample_weight=w)
+            ),
+            "AggregateLinearRegression",
+        ),
+    ],
+)
+@pytest.mark.parametrize("kind", ["zero", "negative"])
+def test_sample_weight_errors_name_their_estimator(call, name, kind, data):
+    """The package's one sample_weight check: all-zero or negative weights, with the name."""
+    X, y, bags = data
+    w = np.zeros(len(y)) if kind == "zero" else np.r_[-1.0, np.ones(len(y) - 1)]
+    expected = "(?i)non-zero" if kind == "zero" else "(?i)negative"
+    with pytest.raises(ValueError, match=expected) as error:
+        call(X, y, bags, w)
+    assert str(error.value).startswith(f"{name}: "), str(error.value)

@@ -33,7 +33,11 @@ ESTIMATORS = [CCA, StochasticCCA]
 
 @pytest.fixture(scope="module")
 def views():
-    return make_multiview(400, (6, 4), correlations=(0.9, 0.5), random_state=0)
+    """Shared by the module's tests: read-only, so no test can change it for the next."""
+    X, Y = make_multiview(400, (6, 4), correlations=(0.9, 0.5), random_state=0)
+    X.setflags(write=False)
+    Y.setflags(write=False)
+    return X, Y
 
 
 def _make(Est, **params):
@@ -318,16 +322,16 @@ def test_divergence_raises_the_shared_error_and_leaves_the_estimator_unfitted(vi
     X, Y = views
     sgd = StochasticCCA(n_components=2, max_iter=5, random_state=0)
     _fit_quietly(sgd, X, Y)
-    with pytest.raises(DivergenceError, match="StochasticCCA diverged.*lower learning_rate"):
-        sgd.set_params(learning_rate=1e4).fit(X, Y)
+    with pytest.raises(DivergenceError, match="StochasticCCA diverged.*lower eta0"):
+        sgd.set_params(eta0=1e4).fit(X, Y)
     assert isinstance(DivergenceError(), ValueError)  # a failed fit for searches
     with pytest.raises(NotFittedError):
         check_is_fitted(sgd)
     # partial_fit does not continue from a failed fit: it starts afresh
-    sgd.set_params(learning_rate="auto").partial_fit(X, Y)
+    sgd.set_params(eta0="auto").partial_fit(X, Y)
     assert sgd.n_iter_ == 1
     with pytest.raises(DivergenceError, match="diverged"):
-        clone(sgd).set_params(learning_rate=1e4, batch_size=10).partial_fit(X, Y)
+        clone(sgd).set_params(eta0=1e4, batch_size=10).partial_fit(X, Y)
 
 
 def test_convergence_warning_uses_the_shared_wording(views):
@@ -336,7 +340,7 @@ def test_convergence_warning_uses_the_shared_wording(views):
         StochasticCCA(n_components=2, max_iter=1, random_state=0).fit(X, Y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        StochasticCCA(n_components=2, max_iter=1, tol=0, random_state=0).fit(X, Y)
+        StochasticCCA(n_components=2, max_iter=1, tol=None, random_state=0).fit(X, Y)
         StochasticCCA(n_components=2, random_state=0).partial_fit(X, Y)  # one epoch by design
 
 
