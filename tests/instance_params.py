@@ -66,3 +66,28 @@ _ORDINAL_LABELS_NEED_AN_ORDER = (
 )
 for _name in ("ProportionalOddsClassifier", "PRESTOClassifier", "PRESTOClassifierCV"):
     EXPECTED_FAILED_CHECKS[_name] = {"check_classifiers_classes": _ORDINAL_LABELS_NEED_AN_ORDER}
+
+# scikit-learn excuses its minibatch SGD estimators (SGDClassifier, SGDRegressor,
+# Perceptron) from these checks with this reason: a stochastic fit visits the rows in
+# random batches, so a weight is not the same as a repeated row draw by draw.
+# (StochasticCCA passes: on the check's small data its batch is the whole data set.)  Ours are
+# tested instead on a fixed batch: the weighted loss equals the repeated-rows loss
+# (tests/*/test_*; see doc/user_guide/conventions.rst, "Sample weights").
+_STOCHASTIC_WEIGHTS = (
+    "sample_weight is not equivalent to removing/repeating samples (minibatch SGD, as "
+    "scikit-learn's SGDClassifier); on a fixed batch the weighted loss equals the "
+    "repeated-rows loss, tested per estimator"
+)
+for _name in (
+    "EnsLossClassifier",
+    "DeepCCA",
+    "EnsLossMLPClassifier",
+    "CSIBRegressor",
+    "AggregateMLPRegressor",
+):
+    EXPECTED_FAILED_CHECKS.setdefault(_name, {}).update(
+        {
+            "check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_WEIGHTS,
+            "check_sample_weight_equivalence_on_sparse_data": _STOCHASTIC_WEIGHTS,
+        }
+    )

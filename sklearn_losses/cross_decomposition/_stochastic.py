@@ -100,7 +100,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         Full-data Eckart-Young loss after each epoch (``fit`` only).
     n_iter_ : int
         Epochs run.
-    x_loadings_, y_loadings_, coef_, x_mean_, x_std_, y_mean_, y_std_ : ndarray
+    x_loadings_, y_loadings_, coef_, intercept_, x_mean_, x_std_, y_mean_, y_std_ : ndarray
         As in :class:`CCA`.
     n_features_in_ : int
         Number of features of X.
@@ -168,7 +168,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit by SGD over epochs of the data.
 
         Parameters
@@ -177,6 +177,11 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
             First view.
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             Second view.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights (frequency weights, summing to more than 1): the
+            standardization, every minibatch's covariances (``X_b^T D Y_b /
+            (sum(w_b) - 1)``) and the final rotation are weighted, so that on a fixed
+            batch integer weights act as repeated rows.  None weighs rows equally.
 
         Returns
         -------
@@ -184,18 +189,19 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
             The fitted estimator.
         """
         try:
-            return self._fit(X, y)
+            return self._fit(X, y, sample_weight)
         except Exception:
             self._clear_fit_state()  # a failed fit leaves nothing for partial_fit to continue
             raise
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight):
         X, Y = self._validate_views(X, y)
-        n_components = self._check_n_components(X, Y)
+        w = self._check_sample_weight(sample_weight, X)
+        n_components = self._check_n_components(X, Y, w)
         reuse = self._can_warm_start(X, Y, n_components)
         rng = fit_generator(self.random_state)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported
-            Xs, Ys = self._standardize_views(X, Y)
+            Xs, Ys = self._standardize_views(X, Y, w)
             self._check_standardized(Xs, Ys)
         Xs, Ys = np.ascontiguousarray(Xs), np.ascontiguousarray(Ys)
         self.n_components_ = n_components
@@ -203,22 +209,21 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
             Wx, Wy = self._x_iterate, self._y_iterate
         else:
             Wx, Wy = self._init_weights(Xs.shape[1], Ys.shape[1], rng)
-        self._step_scale = self._data_step_scale(Xs, Ys, Wx, Wy, rng, shrink=not reuse)
+        self._step_scale = self._data_step_scale(Xs, Ys, Wx, Wy, rng, w, shrink=not reuse)
         # state that lets partial_fit continue after fit
-        self._rng, self._seen = rng, X.shape[0]
-        self._sums = [X.sum(axis=0), Y.sum(axis=0)]
-        self._squares = [(X**2).sum(axis=0), (Y**2).sum(axis=0)]
+        self._rng = rng
+        self._seen, self._sums, self._squares = _weighted_sums(X, Y, w)
         self.loss_curve_ = []
-        self._run_epochs((Xs, Ys, Wx, Wy), rng)
-        return self._set_weights(Xs, Ys, Wx, Wy)
+        self._run_epochs((Xs, Ys, Wx, Wy, w), rng)
+        return self._set_weights(Xs, Ys, Wx, Wy, w)
 
     def _can_warm_start(self, X, Y, n_components):
         """Whether ``fit`` continues the previous iterate (``warm_start`` and same shapes)."""
         if not (self.warm_start and hasattr(self, "_x_iterate")):
             return False
-        same = (
-            self._x_iterate.shape == (X.shape[1], n_components)
-            and self._y_iterate.shape == (Y.shape[1], n_components)
+        same = self._x_iterate.shape == (X.shape[1], n_components) and self._y_iterate.shape == (
+            Y.shape[1],
+            n_components,
         )
         if not same:
             raise ValueError(
@@ -230,7 +235,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         return True
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch of SGD over a chunk of data (for streams that do not fit in memory).
 
         The first call fixes the number of features of both views and
@@ -244,6 +249,9 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
             A chunk of the first view.
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             The same rows of the second view.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the chunk, as in :meth:`fit` (the running means and
+            standard deviations are weighted too).
 
         Returns
         -------
@@ -253,19 +261,20 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         first = not hasattr(self, "_x_iterate")
         before = None if first else copy.deepcopy(self._fit_state())
         try:
-            return self._partial_fit(X, y, first)
+            return self._partial_fit(X, y, sample_weight, first)
         except Exception:
             self._clear_fit_state()
             if before is not None:
                 vars(self).update(before)
             raise
 
-    def _partial_fit(self, X, y, first):
+    def _partial_fit(self, X, y, sample_weight, first):
         X, Y = self._validate_views(X, y, reset=first)
+        w = self._check_sample_weight(sample_weight, X)
         if first:
-            self.n_components_ = self._check_n_components(X, Y)
+            self.n_components_ = self._check_n_components(X, Y, w)
             rng = fit_generator(self.random_state)
-            self._rng, self._seen = rng, 0
+            self._rng, self._seen = rng, 0.0
             self._sums = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
             self._squares = [np.zeros(X.shape[1]), np.zeros(Y.shape[1])]
             self._x_iterate, self._y_iterate = self._init_weights(X.shape[1], Y.shape[1], rng)
@@ -283,13 +292,13 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
                     f"(the weights are rotated with it); got {X.shape[0]}."
                 )
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported
-            Xs, Ys = self._running_standardize(X, Y)
+            Xs, Ys = self._running_standardize(X, Y, w)
             self._check_standardized(Xs, Ys)
         Wx, Wy = self._x_iterate, self._y_iterate
         if first:
-            self._step_scale = self._data_step_scale(Xs, Ys, Wx, Wy, rng)
-        self._partial_epoch((Xs, Ys, Wx, Wy), rng)
-        return self._set_weights(Xs, Ys, Wx, Wy)
+            self._step_scale = self._data_step_scale(Xs, Ys, Wx, Wy, rng, w)
+        self._partial_epoch((Xs, Ys, Wx, Wy, w), rng)
+        return self._set_weights(Xs, Ys, Wx, Wy, w)
 
     # -- internals ---------------------------------------------------------------------
     _PRIVATE_STATE = (
@@ -316,11 +325,11 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         for key in self._fit_state():
             delattr(self, key)
 
-    def _set_weights(self, Xs, Ys, Wx, Wy):
+    def _set_weights(self, Xs, Ys, Wx, Wy, sample_weight):
         """Keep the SGD iterate; publish its rotation into canonical form."""
         self._x_iterate, self._y_iterate = Wx, Wy
         self.x_weights_, self.y_weights_ = Wx.copy(), Wy.copy()
-        return self._finish_fit(Xs, Ys)
+        return self._finish_fit(Xs, Ys, sample_weight)
 
     def _init_weights(self, p, q, rng):
         k = self.n_components_
@@ -329,20 +338,23 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
     def _eta0(self):
         return 0.2 if self.eta0 == "auto" else float(self.eta0)
 
-    def _data_step_scale(self, Xs, Ys, Wx, Wy, rng, shrink=True):
+    def _data_step_scale(self, Xs, Ys, Wx, Wy, rng, sample_weight, shrink=True):
         """One over the largest eigenvalue of a minibatch's B (the data's scale).
 
         With ``shrink``, also rescales the random initial weights (in place) so that
         ``U^T B U`` starts small: the quartic term's curvature grows with it, and a
         start far above the optimum's scale (``U^T B U = Lambda <= 1``) diverges on
-        correlated features.
+        correlated features.  (A scale only: the rows' weights enter as a weighted
+        mean, whatever their total.)
         """
         rows = rng.choice(
             Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2)), replace=False
         )
-        c, n = self.regularization, len(rows) - 1
-        B_x = (1 - c) * (Xs[rows].T @ Xs[rows]) / n + c * np.eye(Xs.shape[1])
-        B_y = (1 - c) * (Ys[rows].T @ Ys[rows]) / n + c * np.eye(Ys.shape[1])
+        w = np.ones(len(rows)) if sample_weight is None else sample_weight[rows]
+        w = w / w.sum() if w.sum() > 0 else np.full(len(rows), 1.0 / len(rows))
+        c = self.regularization
+        B_x = (1 - c) * ((Xs[rows] * w[:, None]).T @ Xs[rows]) + c * np.eye(Xs.shape[1])
+        B_y = (1 - c) * ((Ys[rows] * w[:, None]).T @ Ys[rows]) + c * np.eye(Ys.shape[1])
         if shrink:
             start = np.trace(Wx.T @ B_x @ Wx) + np.trace(Wy.T @ B_y @ Wy)
             factor = np.sqrt(0.1 * self.n_components_ / max(start, np.finfo(float).tiny))
@@ -355,15 +367,15 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
 
     def _sgd_monitor(self, data):
         """The full-data loss after an epoch (recorded in ``loss_curve_``)."""
-        Xs, Ys, Wx, Wy = data
+        Xs, Ys, Wx, Wy, w = data
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
-            loss = _loss_value(Xs, Ys, Wx, Wy, self.regularization)
+            loss = _loss_value(Xs, Ys, Wx, Wy, self.regularization, sample_weight=w)
         check_finite(type(self).__name__, np.asarray(loss), hint=_HINT)
         self.loss_curve_.append(loss)
         return loss
 
     def _sgd_epoch(self, data, lr, rng):
-        Xs, Ys, Wx, Wy = data
+        Xs, Ys, Wx, Wy, w = data
         n = Xs.shape[0]
         batch = min(self.batch_size, n)
         order = rng.permutation(n)
@@ -380,14 +392,16 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
             float(self.regularization),
             bool(self.unbiased),
             check_data=False,  # validated, and checked finite after standardizing
+            sample_weight=w,
         )
         check_finite(type(self).__name__, Wx, Wy, np.asarray(loss), hint=_HINT)
 
-    def _running_standardize(self, X, Y):
-        self._seen += X.shape[0]
-        for i, view in enumerate((X, Y)):
-            self._sums[i] += view.sum(axis=0)
-            self._squares[i] += (view**2).sum(axis=0)
+    def _running_standardize(self, X, Y, sample_weight):
+        seen, sums, squares = _weighted_sums(X, Y, sample_weight)
+        self._seen += seen
+        for i in range(2):
+            self._sums[i] += sums[i]
+            self._squares[i] += squares[i]
         means = [s / self._seen for s in self._sums]
         stds = [
             np.sqrt(np.maximum(q / self._seen - m**2, 0.0)) for q, m in zip(self._squares, means)
@@ -405,3 +419,11 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
 
 
 _HINT = "lower eta0 or raise batch_size"
+
+
+def _weighted_sums(X, Y, sample_weight):
+    """Total weight, and the weighted column sums and sums of squares of both views."""
+    if sample_weight is None:
+        return X.shape[0], [X.sum(axis=0), Y.sum(axis=0)], [(X**2).sum(axis=0), (Y**2).sum(axis=0)]
+    w = sample_weight
+    return w.sum(), [w @ X, w @ Y], [w @ X**2, w @ Y**2]

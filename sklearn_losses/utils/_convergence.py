@@ -23,6 +23,24 @@ class DivergenceError(FloatingPointError, ValueError):
     Subclasses both :class:`FloatingPointError` (what happened) and
     :class:`ValueError` (what scikit-learn's tools catch as a failed fit, e.g.
     ``error_score`` in a search).
+
+    See Also
+    --------
+    sklearn.exceptions.ConvergenceWarning : What a fit that ran out of iterations
+        issues instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_losses.ensloss import EnsLossClassifier
+    >>> from sklearn_losses.utils import DivergenceError
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]) * 1e150
+    >>> y = np.array([0, 0, 1, 1])
+    >>> try:
+    ...     EnsLossClassifier("logistic", eta0=1e10, max_iter=2).fit(X, y)
+    ... except DivergenceError as error:
+    ...     print(type(error).__name__, isinstance(error, ValueError))
+    DivergenceError True
     """
 
 

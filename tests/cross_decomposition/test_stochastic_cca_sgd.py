@@ -64,3 +64,43 @@ def test_verbose_prints_each_epoch(views, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and all("loss" in line for line in lines)
     assert lines[2].startswith("-- Epoch 3")
+
+
+def test_sample_weight_reaches_the_weighted_exact_solution():
+    # Two populations whose views correlate along different directions: the weights
+    # decide which one the canonical directions follow.
+    A = make_multiview(3000, (6, 5), correlations=(0.9,), random_state=1)
+    B = make_multiview(3000, (6, 5), correlations=(0.9,), random_state=2)
+    X, Y = np.vstack([A[0], B[0]]), np.vstack([A[1], B[1]])
+    weight = np.r_[np.full(3000, 5.0), np.full(3000, 0.2)]
+    exact = CCA(n_components=1).fit(X, Y, sample_weight=weight)
+    unweighted = CCA(n_components=1).fit(X, Y)
+    sgd = StochasticCCA(1, batch_size=200, max_iter=40, tol=None, random_state=0)
+    sgd.fit(X, Y, sample_weight=weight)
+    np.testing.assert_allclose(sgd.x_mean_, exact.x_mean_, rtol=1e-12)
+    np.testing.assert_allclose(sgd.x_std_, exact.x_std_, rtol=1e-12)
+    direction = abs(float(sgd.x_weights_[:, 0] @ exact.x_weights_[:, 0]))
+    direction /= np.linalg.norm(sgd.x_weights_) * np.linalg.norm(exact.x_weights_)
+    assert direction > 0.99
+    assert sgd.canonical_correlations_[0] / exact.canonical_correlations_[0] > 0.99
+    # the unweighted solution is elsewhere, so the check above can fail
+    other = abs(float(unweighted.x_weights_[:, 0] @ exact.x_weights_[:, 0]))
+    other /= np.linalg.norm(unweighted.x_weights_) * np.linalg.norm(exact.x_weights_)
+    assert other < 0.95
+
+
+def test_unit_weights_and_weighted_partial_fit(views):
+    X, Y = views
+    kw = {"n_components": 2, "max_iter": 3, "tol": None, "random_state": 0}
+    plain = StochasticCCA(**kw).fit(X, Y)
+    ones = StochasticCCA(**kw).fit(X, Y, sample_weight=np.ones(len(X)))
+    np.testing.assert_allclose(ones.x_weights_, plain.x_weights_, rtol=1e-7, atol=1e-9)
+    weight = np.random.default_rng(0).integers(0, 3, len(X)).astype(float)
+    chunked = StochasticCCA(2, random_state=0)
+    for rows in np.array_split(np.arange(len(X)), 4):
+        chunked.partial_fit(X[rows], Y[rows], sample_weight=weight[rows])
+    # the running statistics are the weighted ones of all rows seen
+    exact = CCA(n_components=2).fit(X, Y, sample_weight=weight)
+    np.testing.assert_allclose(chunked.x_mean_, exact.x_mean_, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="StochasticCCA: Negative values"):
+        StochasticCCA(2).fit(X, Y, sample_weight=-np.ones(len(X)))
