@@ -5,6 +5,8 @@ from scipy.special import expit
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
+from ..utils.validation import check_n_classes
+
 __all__ = [
     "LogisticProbaMixin",
     "encode_labels",
@@ -22,10 +24,7 @@ def encode_labels(estimator, y):
     """
     check_classification_targets(y)
     classes, codes = np.unique(y, return_inverse=True)
-    if classes.shape[0] < 2:
-        raise ValueError(
-            f"{type(estimator).__name__} needs at least 2 classes; y has 1 class: {classes}."
-        )
+    check_n_classes(classes, type(estimator).__name__)
     estimator.classes_ = classes
     return one_vs_rest_targets(codes, classes.shape[0])
 

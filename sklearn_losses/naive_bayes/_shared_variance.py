@@ -10,9 +10,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import softmax
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.sparsefuncs import mean_variance_axis
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils.validation import SparseCheckedLinearClassifierMixin, check_sparse_structure
+from ..utils.validation import (
+    SparseCheckedLinearClassifierMixin,
+    check_n_classes,
+    check_sample_weight,
+    check_sparse_structure,
+)
 
 __all__ = ["SharedVarianceGaussianNB"]
 
@@ -164,15 +169,10 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
         """Merge the statistics of a validated batch into the fit."""
         first_call = _check_partial_fit_first_call(self, classes)
         try:
-            weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            weight = check_sample_weight(sample_weight, X, type(self).__name__)
             n_classes = len(self.classes_)
-            if first_call and n_classes < 2:
-                raise ValueError(
-                    "SharedVarianceGaussianNB needs at least 2 classes; got 1 class: "
-                    f"{self.classes_}."
-                )
+            if first_call:
+                check_n_classes(self.classes_, type(self).__name__)
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if unseen.size:
                 raise ValueError(
