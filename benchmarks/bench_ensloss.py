@@ -7,10 +7,13 @@ minibatch 128 with momentum) and of scikit-learn's ``SGDClassifier(loss="hinge")
 (per-sample SGD, the reference the issue names), on dense data and on CSR data with 10%
 non-zeros.  MLP: time per epoch of :class:`EnsLossMLPClassifier` (the paper's TabMLP,
 1024 units, through skorch) against a hand-written PyTorch loop that trains the same
-module with the same criterion, optimiser, schedule and batches.
+module with the same criterion, optimiser, schedule and batches: the module and the
+criterion are the estimator's own (its fitted ``net_``), and every training setting is
+read from the estimator's parameters.
 """
 
 import argparse
+import copy
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,25 +35,53 @@ def linear_rows(X, y, epochs, repeats):
     return rows
 
 
-def torch_loop(X, y, epochs, hidden, seed=0):
+# The paper's training (the estimator's other parameters at their defaults); the plain
+# loop reads every setting back from the estimator, so the two cannot drift apart.
+PAPER = {"solver": "sgd", "learning_rate": "cosine", "learning_rate_init": 1e-4}
+
+
+def mlp_estimator(hidden, epochs, seed=0):
+    return EnsLossMLPClassifier(
+        hidden_layer_sizes=hidden,
+        max_iter=epochs,
+        early_stopping=False,
+        device="cpu",
+        random_state=seed,
+        **PAPER,
+    )
+
+
+def loop_parts(X, y, hidden, seed=0):
+    """The estimator's module, criterion and settings, through its public fitted ``net_``."""
+    estimator = mlp_estimator(hidden, 1, seed)
+    params = estimator.get_params()
+    assert params["solver"] == "sgd" and params["learning_rate"] == "cosine"
+    net = estimator.fit(X[:256], y[:256]).net_  # one short epoch builds them
+    return net.module_, net.criterion_, params
+
+
+def torch_loop(X, y, epochs, parts, seed=0):
     """The same training as EnsLossMLPClassifier, written as a bare PyTorch loop."""
     import torch
 
-    from sklearn_losses._torch import mlp
-    from sklearn_losses.ensloss._nets import MarginLoss
-
+    module, criterion, params = parts
+    module = copy.deepcopy(module).train()
     torch.manual_seed(seed)
     X = torch.as_tensor(X)
     Y = torch.as_tensor(np.where(y == 1, 1.0, -1.0).astype(np.float32)[:, None])
-    module = mlp(X.shape[1], hidden, "relu", 1, batch_norm=True)
-    criterion = MarginLoss("ensloss")
-    optimizer = torch.optim.SGD(module.parameters(), lr=1e-4, momentum=0.9, weight_decay=5e-6)
+    optimizer = torch.optim.SGD(
+        module.parameters(),
+        lr=params["learning_rate_init"],
+        momentum=params["momentum"],
+        weight_decay=params["weight_decay"],
+    )
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    module.train()
+    batch = params["batch_size"]
+    last = X.shape[0] - batch + 1 if params["batch_norm"] else X.shape[0]  # drop_last
     for _ in range(epochs):
         order = torch.randperm(X.shape[0])
-        for start in range(0, X.shape[0] - 127, 128):  # drop_last, as with batch norm
-            rows = order[start : start + 128]
+        for start in range(0, last, batch):
+            rows = order[start : start + batch]
             optimizer.zero_grad()
             loss = criterion(module(X[rows]), Y[rows])
             loss.backward()
@@ -62,24 +93,9 @@ def mlp_rows(n, p, epochs, repeats, hidden):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, p)).astype(np.float32)
     y = (X[:, 0] + 0.5 * rng.standard_normal(n) > 0).astype(int)
-    loop = median_time(lambda: torch_loop(X, y, epochs, hidden), repeats) / epochs
-    ours = (
-        median_time(
-            lambda: EnsLossMLPClassifier(
-                hidden_layer_sizes=hidden,
-                max_iter=epochs,
-                device="cpu",
-                random_state=0,
-                # the same training as the loop: the paper's
-                solver="sgd",
-                learning_rate="cosine",
-                learning_rate_init=1e-4,
-                early_stopping=False,
-            ).fit(X, y),
-            repeats,
-        )
-        / epochs
-    )
+    parts = loop_parts(X, y, hidden)
+    loop = median_time(lambda: torch_loop(X, y, epochs, parts), repeats) / epochs
+    ours = median_time(lambda: mlp_estimator(hidden, epochs).fit(X, y), repeats) / epochs
     return [["plain torch loop", loop, 1.0], ["EnsLossMLPClassifier", ours, ours / loop]]
 
 

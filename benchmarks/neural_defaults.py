@@ -99,9 +99,7 @@ def csib(n_splits):
         'CSIBRegressor(loss="mse", beta=0)': lambda s: CSIBRegressor(
             loss="mse", beta=0.0, random_state=s
         ),
-        "MLPRegressor()": lambda s: make_pipeline(
-            StandardScaler(), MLPRegressor(random_state=s)
-        ),
+        "MLPRegressor()": lambda s: make_pipeline(StandardScaler(), MLPRegressor(random_state=s)),
     }
 
     def rmse(model, X, y):

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import NET_PARAMETERS, SkorchEstimatorMixin, mlp
+from ..utils.validation import check_sample_weight
 from ._bags import BagOperator, check_bags
 from ._scoring import BagScoreMixin
 
@@ -24,9 +25,11 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
     squared error between each bag's mean response and mean prediction, plus
     ``rho`` times the within-bag variance of the predictions.  Trained (with Adam
     by default) through skorch on batches made of **whole bags** (a bag is never split across
-    batches, so every batch sees complete bag means).  The features and the
-    response are standardized internally and predictions are returned on the
-    original scale.
+    batches, so every batch sees complete bag means).  With ``scale=True`` (the
+    default) the features and the response are standardized internally and
+    predictions are returned on the original scale.  With ``sample_weight``,
+    bag means are weighted and each bag weighs its total weight, as in
+    :class:`AggregateLinearRegression`.
 
     ``score(X, y, bags=bags)`` is the R^2 of the bag means (for held-out bag
     aggregates); without ``bags`` the row-level R^2.  See
@@ -42,6 +45,10 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         Widths of the hidden layers.
     activation : {"relu", "tanh", "gelu"}, default="relu"
         Hidden activation.
+    scale : bool, default=True
+        Standardize the features and the bag responses (weighted by
+        ``sample_weight``) before training, and return predictions on the original
+        scale.  With ``False`` the data are used as given.
     solver : {"adam", "sgd"}, default="adam"
         The optimiser (SGD uses ``momentum``).
     learning_rate : {"constant", "cosine"}, default="constant"
@@ -108,6 +115,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         "rho": [Interval(Real, 0, 1, closed="both")],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions({"relu", "tanh", "gelu"})],
+        "scale": ["boolean"],
     }
 
     def __init__(
@@ -116,6 +124,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         *,
         hidden_layer_sizes=(64,),
         activation="relu",
+        scale=True,
         solver="adam",
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -134,6 +143,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         self.rho = rho
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.scale = scale
         self.solver = solver
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -150,7 +160,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, bags=None):
+    def fit(self, X, y, bags=None, sample_weight=None):
         """Train on bag-level responses.
 
         Parameters
@@ -161,6 +171,12 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
             Each row's response or its bag's aggregate (only bag means are used).
         bags : array-like of shape (n_samples,), default=None
             Bag ids; None puts every row in its own bag.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (None: equal).  The loss of a batch is
+            ``[sum_a W_a (ybar_a - fbar_a)^2 + rho sum_i w_i (f_i - fbar_a)^2] / sum_i w_i``
+            with weighted bag means ``fbar_a = sum_{i in a} w_i f_i / W_a`` and bag
+            weights ``W_a = sum_{i in a} w_i``: an integer weight equals repeating
+            the row in its bag.  Rows of weight 0 are dropped before training.
 
         Returns
         -------
@@ -169,17 +185,27 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         codes = check_bags(bags, X.shape[0])
-        y_bag = BagOperator(codes, np.ones(len(y))).mean(y.astype(np.float64))[codes]
-        self._y_mean = float(y_bag.mean())
-        std = float(y_bag.std())
-        self._y_scale = std if std > 0 else 1.0
+        weight = None
+        if sample_weight is not None:
+            weight = check_sample_weight(sample_weight, X, type(self).__name__)
+            keep = weight > 0  # a row of weight 0 is no row
+            X, y, codes, weight = X[keep], y[keep], codes[keep], weight[keep]
+        bag_operator = BagOperator(codes, np.ones(len(y)) if weight is None else weight)
+        codes = bag_operator.codes  # consecutive again after dropped rows
+        y_bag = bag_operator.mean(y.astype(np.float64))[codes]
+        self._y_mean, self._y_scale = 0.0, 1.0
+        if self.scale:
+            self._y_mean = float(np.average(y_bag, weights=weight))
+            std = float(np.sqrt(np.average((y_bag - self._y_mean) ** 2, weights=weight)))
+            self._y_scale = std if std > 0 else 1.0
         # float64 so that bag codes stay exact (float32 collides beyond 2**24 bags)
         target = np.column_stack([(y_bag - self._y_mean) / self._y_scale, codes])
         # features on a unit scale: a network's default initialisation and step assume it
         # (diabetes' columns, of std 0.05, left the network at R^2 0.08 after 100 epochs)
-        self._x_scaler = StandardScaler().fit(X)
+        self._x_scaler = StandardScaler(with_mean=self.scale, with_std=self.scale)
+        self._x_scaler.fit(X, sample_weight=weight)
         Xs = self._x_scaler.transform(X).astype(np.float32)
-        self._fit_net(Xs, target.astype(np.float64))
+        self._fit_net(Xs, target.astype(np.float64), sample_weight=weight)
         return self
 
     def _module_factory(self, X, y, generator):

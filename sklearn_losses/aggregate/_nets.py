@@ -11,6 +11,8 @@ from skorch.dataset import Dataset
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
 
+from .._torch import split_sample_weight
+
 
 class BagLoss(nn.Module):
     """Bag-level squared loss plus rho times the within-bag prediction variance.
@@ -18,6 +20,10 @@ class BagLoss(nn.Module):
     ``target`` holds two columns: the (aggregate) response and the bag code.  On a
     batch of whole bags this is the per-batch version of
     :class:`AggregateLinearRegression`'s objective, divided by the batch size.
+    With row weights ``w`` (see :func:`~sklearn_losses._torch.split_sample_weight`)
+    it is ``[sum_a W_a (ybar_a - fbar_a)^2 + rho sum_i w_i (f_i - fbar_a)^2] / sum_i w_i``,
+    with weighted bag means and bag weights ``W_a = sum_{i in a} w_i``, as in
+    :class:`AggregateLinearRegression`: an integer weight equals repeating the row.
     """
 
     def __init__(self, rho=0.0):
@@ -26,18 +32,20 @@ class BagLoss(nn.Module):
 
     def forward(self, prediction, target):
         f = prediction.reshape(-1)
+        target, weight = split_sample_weight(target)
         # float64 targets: bag codes stay exact up to 2**53 bags
         y, bag = target[:, 0].to(f.dtype), target[:, 1]
+        weight = torch.ones_like(f) if weight is None else weight.to(f.dtype)
         _, local = torch.unique(bag, return_inverse=True)
         n_bags = int(local.max()) + 1
-        counts = torch.zeros(n_bags, dtype=f.dtype, device=f.device).index_add_(
-            0, local, torch.ones_like(f)
+        bag_weight = torch.zeros(n_bags, dtype=f.dtype, device=f.device).index_add_(
+            0, local, weight
         )
-        f_bar = torch.zeros_like(counts).index_add_(0, local, f) / counts
-        y_bar = torch.zeros_like(counts).index_add_(0, local, y) / counts
-        bag_term = torch.sum(counts * (y_bar - f_bar) ** 2)
-        within = torch.sum((f - f_bar[local]) ** 2)
-        return (bag_term + self.rho * within) / f.shape[0]
+        f_bar = torch.zeros_like(bag_weight).index_add_(0, local, weight * f) / bag_weight
+        y_bar = torch.zeros_like(bag_weight).index_add_(0, local, weight * y) / bag_weight
+        bag_term = torch.sum(bag_weight * (y_bar - f_bar) ** 2)
+        within = torch.sum(weight * (f - f_bar[local]) ** 2)
+        return (bag_term + self.rho * within) / weight.sum()
 
 
 class WholeBagSampler(Sampler):
@@ -81,7 +89,8 @@ class WholeBagSampler(Sampler):
 
 def whole_bag_loader(dataset, batch_size=256, shuffle=False, generator=None, **_):
     """skorch iterator factory: whole-bag batches; the bag codes are the targets' 2nd column."""
-    bags = np.asarray(dataset.y)[:, 1]
+    target, _ = split_sample_weight(dataset.y)
+    bags = np.asarray(target)[:, 1]
     sampler = WholeBagSampler(bags, batch_size, shuffle, generator)
     # each batch fetched by one fancy index, as in the shared batch_loader
     return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator)
@@ -91,5 +100,10 @@ def split_by_bags(dataset, y, *, validation_fraction, seed):
     """skorch ``train_split`` holding out a random ``validation_fraction`` of the bags."""
     splitter = GroupShuffleSplit(1, test_size=validation_fraction, random_state=seed)
     X, y = dataset.X, dataset.y
-    train, valid = next(splitter.split(X, y, groups=y[:, 1]))
-    return Dataset(X[train], y[train]), Dataset(X[valid], y[valid])
+    target, _ = split_sample_weight(y)
+    train, valid = next(splitter.split(X, target, groups=target[:, 1]))
+
+    def rows(index):
+        return {k: v[index] for k, v in y.items()} if isinstance(y, dict) else y[index]
+
+    return Dataset(X[train], rows(train)), Dataset(X[valid], rows(valid))

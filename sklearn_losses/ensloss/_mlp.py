@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import NET_PARAMETERS, SkorchEstimatorMixin, mlp
+from ..utils.validation import check_sample_weight
 from ._base import (
     LogisticProbaMixin,
     encode_labels,
@@ -180,7 +181,7 @@ class EnsLossMLPClassifier(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, X_val=None, y_val=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Train the network (with early stopping unless it is turned off).
 
         Parameters
@@ -189,6 +190,12 @@ class EnsLossMLPClassifier(
             Training data.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (None: equal).  Each batch's loss is the
+            weighted mean of its rows' losses (an integer weight equals repeating
+            the row in the batch; EnsLoss draws its derivatives for the batch as
+            without weights).  Rows of weight 0 are dropped before training (they
+            would still enter batch normalisation and the EnsLoss ranks).
         X_val, y_val : array-like, default=None
             Optional held-out data, scored (accuracy) after every epoch into
             ``validation_scores_``; with ``early_stopping`` it replaces the
@@ -205,6 +212,10 @@ class EnsLossMLPClassifier(
                 "needs at least 2 rows per batch. Use batch_size >= 2 or batch_norm=False."
             )
         X, y = validate_data(self, X, y, dtype=np.float32)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X, type(self).__name__)
+            keep = sample_weight > 0
+            X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
         if self.batch_norm and X.shape[0] < 2:
             raise ValueError(
                 f"Found {X.shape[0]} sample(s); batch normalisation needs at least 2 rows. "
@@ -213,7 +224,7 @@ class EnsLossMLPClassifier(
         Y = encode_labels(self, y).astype(np.float32)
         self._validation = self._validation_set(X_val, y_val)  # read while the net is built
         try:
-            self._fit_net(np.require(X, requirements=["C", "W"]), Y)
+            self._fit_net(np.require(X, requirements=["C", "W"]), Y, sample_weight=sample_weight)
         finally:
             validation = self.__dict__.pop("_validation")
         history = self.net_.history

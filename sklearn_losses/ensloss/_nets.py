@@ -10,12 +10,28 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._kernels import CLIP, EXP_MARGIN_FLOOR, SHIFT, TAIL
-from ._loss import EXPONENTIAL_MAX_GRAD_NORM
+from .._torch import split_sample_weight, weighted_mean
+from ._loss import (
+    CLIP,
+    EXP_MARGIN_FLOOR,
+    EXPONENTIAL,
+    EXPONENTIAL_MAX_GRAD_NORM,
+    HINGE,
+    LOGISTIC,
+    LOSS_CODES,
+    SHIFT,
+    SQUARED_HINGE,
+    TAIL,
+)
 
 
 def derivatives_from_noise(z, eps, lam):
-    """Torch twin of the numba generator, column by column of ``z`` (no gradient)."""
+    """Torch twin of the numba generator, column by column of ``z`` (no gradient).
+
+    The torch form of ``_loss.random_derivatives`` (the definition), with its
+    constants; tied margins are ranked by row, as there, so both give the same
+    derivatives from the same noise.
+    """
     if lam == 0.0:
         u = torch.exp(eps)
     else:
@@ -27,6 +43,24 @@ def derivatives_from_noise(z, eps, lam):
     return torch.where(z > TAIL, out / z, out)
 
 
+def _exponential(z):
+    # exp(-z), continued linearly below EXP_MARGIN_FLOOR, as ``_loss.fixed_loss``: its
+    # derivative is -exp(-max(z, EXP_MARGIN_FLOOR)) (finite, and never 0 for a bad margin)
+    floored = z.clamp_min(EXP_MARGIN_FLOOR)
+    return torch.exp(-floored) * (1.0 + (floored - z))
+
+
+# The fixed losses' values, by the codes of ``_loss.LOSS_CODES``: the torch form of
+# ``_loss.fixed_loss`` (the definition), whose values and autograd derivatives the tests
+# check against ``_loss.fixed_loss`` and ``_loss.fixed_loss_derivative`` in float64.
+FIXED_LOSSES = {
+    LOGISTIC: lambda z: torch.logaddexp(torch.zeros_like(z), -z),
+    HINGE: lambda z: torch.relu(1.0 - z),
+    SQUARED_HINGE: lambda z: torch.relu(1.0 - z) ** 2,
+    EXPONENTIAL: _exponential,
+}
+
+
 class MarginLoss(nn.Module):
     """Margin loss of +-1 targets, summed over one-vs-rest columns, averaged over rows.
 
@@ -36,6 +70,11 @@ class MarginLoss(nn.Module):
     with respect to the logits is ``g * y / B``.  The value of that surrogate is
     meaningless; in evaluation mode (validation) the criterion reports the
     logistic loss instead, for monitoring and early stopping.
+
+    With row weights ``w`` (see :func:`~sklearn_losses._torch.split_sample_weight`)
+    the mean over rows is weighted: ``sum_i w_i l_i / sum_i w_i``, so that an integer
+    weight equals repeating the row (for EnsLoss, with the same ``g``: the draws
+    depend on the batch, not on the weights).
     """
 
     def __init__(self, loss="ensloss", boxcox_lambda=0.0, generator=None):
@@ -45,24 +84,19 @@ class MarginLoss(nn.Module):
         self.generator = generator
 
     def forward(self, logits, target):
+        target, weight = split_sample_weight(target)
         z = target * logits.reshape(target.shape)
-        n_rows = z.shape[0]
         if self.loss == "ensloss" and self.training:
             with torch.no_grad():
                 noise = torch.randn(
                     z.shape, generator=self.generator, dtype=z.dtype, device=z.device
                 )
                 g = derivatives_from_noise(z, noise, self.boxcox_lambda)
-            return torch.sum(g * z) / n_rows
-        if self.loss in ("logistic", "ensloss"):
-            values = nn.functional.softplus(-z)
-        elif self.loss == "hinge":
-            values = torch.relu(1.0 - z)
-        elif self.loss == "squared_hinge":
-            values = torch.relu(1.0 - z) ** 2
-        else:  # exponential
-            values = torch.exp(-z.clamp_min(EXP_MARGIN_FLOOR))
-        return torch.sum(values) / n_rows
+            values = g * z
+        else:
+            code = LOGISTIC if self.loss == "ensloss" else LOSS_CODES[self.loss]
+            values = FIXED_LOSSES[code](z)
+        return weighted_mean(values.sum(1), weight)  # summed over one-vs-rest columns
 
 
 class ResampleBoxCoxLambda(Callback):

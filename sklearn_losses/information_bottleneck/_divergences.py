@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._estimators import (
+from ._loss import (
     NUMPY,
     conditional_cs_divergence_from_samples,
     cs_divergence_from_samples,

@@ -11,8 +11,8 @@ from skorch.callbacks import Callback
 from skorch.utils import to_tensor
 from torch import nn
 
-from .._torch import mlp
-from ._estimators import (
+from .._torch import mlp, split_sample_weight, weighted_mean
+from ._loss import (
     Backend,
     conditional_cs_divergence_from_samples,
     cs_mutual_information_from_samples,
@@ -35,18 +35,34 @@ TORCH = Backend(
 )
 
 
-def conditional_cs_divergence(x, y, y_pred, *, sigma_x, sigma_y, estimator="embedding"):
-    """Differentiable twin of the NumPy estimator, on float64 tensors of shape (n, d)."""
+def _log_weight(sample_weight):
+    return None if sample_weight is None else torch.log(sample_weight)
+
+
+def conditional_cs_divergence(
+    x, y, y_pred, *, sigma_x, sigma_y, estimator="embedding", sample_weight=None
+):
+    """Differentiable twin of the NumPy estimator, on float64 tensors of shape (n, d).
+
+    ``sample_weight``: positive row weights (None: equal), see ``_loss.py``.
+    """
     width_x = resolve_width(sigma_x, x, TORCH)
     width_y = resolve_width(sigma_y, torch.cat([y, y_pred]), TORCH)
-    return conditional_cs_divergence_from_samples(x, y, y_pred, width_x, width_y, estimator, TORCH)
+    return conditional_cs_divergence_from_samples(
+        x, y, y_pred, width_x, width_y, estimator, TORCH, _log_weight(sample_weight)
+    )
 
 
-def cs_mutual_information(x, t, *, sigma_x, sigma_t, normalized=False):
-    """Differentiable twin of the NumPy estimator, on float64 tensors of shape (n, d)."""
+def cs_mutual_information(x, t, *, sigma_x, sigma_t, normalized=False, sample_weight=None):
+    """Differentiable twin of the NumPy estimator, on float64 tensors of shape (n, d).
+
+    ``sample_weight``: positive row weights (None: equal), see ``_loss.py``.
+    """
     width_x = resolve_width(sigma_x, x, TORCH)
     width_t = resolve_width(sigma_t, t, TORCH)
-    return cs_mutual_information_from_samples(x, t, width_x, width_t, normalized, TORCH)
+    return cs_mutual_information_from_samples(
+        x, t, width_x, width_t, normalized, TORCH, _log_weight(sample_weight)
+    )
 
 
 class BottleneckNetwork(nn.Module):
@@ -85,7 +101,9 @@ class CSIBNet(NeuralNet):
     """skorch net whose loss is ``prediction term + beta * I(x; t)``.
 
     The terms of each training batch are recorded in the batch history as
-    ``prediction`` and ``mutual_information``.
+    ``prediction`` and ``mutual_information``.  With sample weights (see
+    :func:`~sklearn_losses._torch.split_sample_weight`) both terms are those of the
+    batch's weighted empirical distribution.
     """
 
     def __init__(
@@ -113,10 +131,13 @@ class CSIBNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_hat, t = y_pred
         y_hat = y_hat.double()
+        y_true, weight = split_sample_weight(y_true)
         y_true = to_tensor(y_true, device=y_hat.device).double()
+        if weight is not None:
+            weight = to_tensor(weight, device=y_hat.device).double()
         x = to_tensor(X, device=y_hat.device).double()
         if self.loss == "mse":
-            prediction = torch.mean((y_hat - y_true) ** 2)
+            prediction = weighted_mean((y_hat - y_true) ** 2, weight)
         else:
             prediction = conditional_cs_divergence(
                 x,
@@ -125,6 +146,7 @@ class CSIBNet(NeuralNet):
                 sigma_x=self.sigma_x,
                 sigma_y=self.sigma_y,
                 estimator=self.estimator,
+                sample_weight=weight,
             )
         if self.beta > 0 or training:
             information = cs_mutual_information(
@@ -133,6 +155,7 @@ class CSIBNet(NeuralNet):
                 sigma_x=self.sigma_x,
                 sigma_t=self.sigma_t,
                 normalized=self.normalize_mi,
+                sample_weight=weight,
             )
         if training:
             self.history.record_batch("prediction", float(prediction.detach()))

@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import NET_PARAMETERS, SkorchEstimatorMixin, check_layer_sizes
+from ..utils.validation import check_sample_weight
 
 __all__ = ["CSIBRegressor"]
 
@@ -46,10 +47,11 @@ class CSIBRegressor(
     compresses ``t``.  Both terms are estimated from Gram matrices of each batch:
     O(batch_size^2) memory and time per step, in float64.
 
-    ``X`` and ``y`` are standardized internally (the kernel widths refer to the
-    standardized scale) and predictions are returned on the original scale;
-    ``y`` may have several columns.  ``loss="mse"`` trains the same network on the
-    mean squared error (with ``beta=0``: the plain baseline every comparison needs).
+    With ``scale=True`` (the default) ``X`` and ``y`` are standardized internally
+    (the kernel widths refer to the standardized scale) and predictions are
+    returned on the original scale; ``y`` may have several columns.
+    ``loss="mse"`` trains the same network on the mean squared error (with
+    ``beta=0``: the plain baseline every comparison needs).
 
     Read more in the :doc:`User Guide </user_guide/information_bottleneck>`.
 
@@ -86,6 +88,10 @@ class CSIBRegressor(
         the nonnegative kernel-embedding form, the paper's Proposition 1, or the
         authors' code.  The last two can go negative, and training exploits it on
         some data; they are there for comparison.
+    scale : bool, default=True
+        Standardize ``X`` and ``y`` (weighted by ``sample_weight``) before training
+        and return predictions on the original scale.  With ``False`` the data are
+        used as given, and the kernel widths refer to their own scale.
     solver : {"adam", "sgd"}, default="adam"
         The optimiser (SGD uses ``momentum``).
     learning_rate : {"constant", "cosine"}, default="constant"
@@ -159,6 +165,7 @@ class CSIBRegressor(
         "normalize_mi": ["boolean"],
         "noise_std": [Interval(Real, 0, None, closed="left")],
         "estimator": [StrOptions({"embedding", "paper", "code"})],
+        "scale": ["boolean"],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
     }
     _drop_last = True  # Gram matrices of a single row carry no information
@@ -176,6 +183,7 @@ class CSIBRegressor(
         normalize_mi=True,
         noise_std=0.0,
         estimator="embedding",
+        scale=True,
         solver="adam",
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -201,6 +209,7 @@ class CSIBRegressor(
         self.normalize_mi = normalize_mi
         self.noise_std = noise_std
         self.estimator = estimator
+        self.scale = scale
         self.solver = solver
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -217,7 +226,7 @@ class CSIBRegressor(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network on the CS-IB objective.
 
         Parameters
@@ -226,6 +235,11 @@ class CSIBRegressor(
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (None: equal).  Each batch's CS estimates are
+            those of its weighted empirical distribution (an integer weight equals
+            repeating the row within the batch), and the standardization is
+            weighted.  Rows of weight 0 are dropped before training.
 
         Returns
         -------
@@ -244,12 +258,19 @@ class CSIBRegressor(
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         self._y_1d = y.ndim == 1
         Y = y.reshape(len(y), -1)
-        # a constant column gets scale 1 (stays 0), so a constant y never gives NaN
-        self._x_scaler = StandardScaler().fit(X)
-        self._y_scaler = StandardScaler().fit(Y)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X, type(self).__name__)
+            keep = sample_weight > 0  # a row of weight 0 is no row (batch norm, widths)
+            X, Y, sample_weight = X[keep], Y[keep], sample_weight[keep]
+        # a constant column gets scale 1 (stays 0), so a constant y never gives NaN;
+        # with scale=False both scalers are the identity
+        self._x_scaler = StandardScaler(with_mean=self.scale, with_std=self.scale)
+        self._y_scaler = StandardScaler(with_mean=self.scale, with_std=self.scale)
+        self._x_scaler.fit(X, sample_weight=sample_weight)
+        self._y_scaler.fit(Y, sample_weight=sample_weight)
         Xs = self._x_scaler.transform(X).astype(np.float32)
         Ys = self._y_scaler.transform(Y).astype(np.float32)
-        self._fit_net(Xs, Ys)
+        self._fit_net(Xs, Ys, sample_weight=sample_weight)
         self._n_features_out = self._hidden_layer_sizes[-1]  # width of t, for feature names
         history = self.net_.history
         self.information_plane_ = {

@@ -95,3 +95,96 @@ def test_defaults_learn_on_features_of_a_small_scale():
     net = AggregateMLPRegressor(random_state=0).fit(X, aggregate_responses(y, bags), bags=bags)
     assert net.score(X, y) > 0.4
     assert net.predict(X[:5]) == pytest.approx(net.predict(X)[:5], abs=1e-9)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.4, 1.0])
+def test_bag_loss_weights_equal_repeated_rows(rho):
+    # AggregateLinearRegression's definition: weighted bag means, bags weighted by their
+    # total weight, divided by the total weight; integer weights == rows repeated
+    rng = np.random.default_rng(0)
+    f, y = rng.normal(size=30), rng.normal(size=30)
+    bags = rng.integers(0, 6, size=30).astype(float)
+    w = rng.integers(1, 4, size=30).astype(float)
+    repeat = np.repeat(np.arange(30), w.astype(int))
+    target = torch.tensor(np.column_stack([y, bags]))
+    weighted = BagLoss(rho)(
+        torch.tensor(f)[:, None], {"target": target, "sample_weight": torch.tensor(w)}
+    )
+    repeated = BagLoss(rho)(torch.tensor(f[repeat])[:, None], target[repeat])
+    assert weighted.item() == pytest.approx(repeated.item(), rel=1e-12)
+    # a row of weight 0 is no row
+    w[:5] = 0.0
+    zero = BagLoss(rho)(
+        torch.tensor(f)[:, None], {"target": target, "sample_weight": torch.tensor(w)}
+    )
+    kept = BagLoss(rho)(
+        torch.tensor(f[5:])[:, None],
+        {"target": target[5:], "sample_weight": torch.tensor(w[5:])},
+    )
+    assert zero.item() == pytest.approx(kept.item(), rel=1e-12)
+
+
+def test_weighted_linear_network_converges_to_the_weighted_closed_form():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 3))
+    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=400) + 2 * (X[:, 0] > 1)
+    bags = make_bags(400, 4, random_state=0)
+    w = rng.integers(1, 4, size=400).astype(float)
+    y_bag = aggregate_responses(y, bags)
+    net = AggregateMLPRegressor(
+        rho=0.4,
+        hidden_layer_sizes=(),
+        learning_rate_init=0.05,
+        max_iter=300,
+        batch_size=400,
+        random_state=0,
+    ).fit(X, y_bag, bags=bags, sample_weight=w)
+    exact = AggregateLinearRegression(rho=0.4).fit(X, y_bag, bags=bags, sample_weight=w)
+    np.testing.assert_allclose(net.predict(X), exact.predict(X), atol=2e-3)
+    unweighted = AggregateLinearRegression(rho=0.4).fit(X, y_bag, bags=bags)
+    assert np.max(np.abs(unweighted.predict(X) - exact.predict(X))) > 0.02
+
+
+def test_sample_weight_zero_weights_bad_weights_and_early_stopping():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 4))
+    y = X[:, 0] ** 2 + X[:, 1]
+    bags = make_bags(300, 3, random_state=0)
+    y_bag = aggregate_responses(y, bags)
+    w = rng.integers(0, 3, size=300).astype(float)
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=3, device="cpu")
+    weighted = AggregateMLPRegressor(**params).fit(X, y_bag, bags=bags, sample_weight=w)
+    keep = w > 0  # dropped before training (and bags left empty with them)
+    dropped = AggregateMLPRegressor(**params).fit(
+        X[keep], y_bag[keep], bags=bags[keep], sample_weight=w[keep]
+    )
+    np.testing.assert_array_equal(weighted.predict(X), dropped.predict(X))
+    plain = AggregateMLPRegressor(**params).fit(X[keep], y_bag[keep], bags=bags[keep])
+    assert not np.array_equal(weighted.predict(X), plain.predict(X))
+    # early stopping holds out whole bags, their weights with them
+    stopped = AggregateMLPRegressor(**{**params, "early_stopping": True}).fit(
+        X, y_bag, bags=bags, sample_weight=w
+    )
+    assert np.all(np.isfinite(stopped.net_.history[:, "valid_loss"]))
+    for bad, match in [(-w, "Negative"), (w[:-1], "shape"), (0 * w, "non-zero")]:
+        with pytest.raises(ValueError, match=match):
+            AggregateMLPRegressor(**params).fit(X, y_bag, bags=bags, sample_weight=bad)
+
+
+def test_scale():
+    # scale=True is scale=False on data standardized beforehand, mapped back
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(3, 5, size=(200, 3))
+    y = X[:, 0] - 2 * X[:, 1] + 10
+    bags = make_bags(200, 4, random_state=0)
+    y_bag = aggregate_responses(y, bags)
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, device="cpu")
+    scaled = AggregateMLPRegressor(**params).fit(X, y_bag, bags=bags)
+    Xs = StandardScaler().fit_transform(X)
+    mean, std = y_bag.mean(), y_bag.std()
+    raw = AggregateMLPRegressor(scale=False, **params).fit(Xs, (y_bag - mean) / std, bags=bags)
+    np.testing.assert_allclose(scaled.predict(X), raw.predict(Xs) * std + mean, rtol=1e-6)
+    unscaled = AggregateMLPRegressor(scale=False, **params).fit(X, y_bag, bags=bags)
+    assert not np.allclose(unscaled.predict(X), scaled.predict(X), rtol=1e-3)

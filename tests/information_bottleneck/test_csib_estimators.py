@@ -3,13 +3,20 @@
 import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
+from scipy.special import logsumexp
 
 from sklearn_losses.information_bottleneck import (
     conditional_cs_divergence,
     cs_divergence,
     cs_mutual_information,
 )
-from sklearn_losses.information_bottleneck._estimators import NUMPY, resolve_width
+from sklearn_losses.information_bottleneck._loss import (
+    NUMPY,
+    conditional_cs_divergence_from_samples,
+    cs_divergence_from_samples,
+    cs_mutual_information_from_samples,
+    resolve_width,
+)
 
 
 def kernel(a, b, sigma):
@@ -96,7 +103,7 @@ def test_conditional_divergence_zero_at_truth_grows_and_is_permutation_invariant
 
 def test_only_the_embedding_estimator_is_never_negative():
     # random data with a few far-off predictions: the single-sum forms dip below 0
-    lowest = {"embedding": np.inf, "paper": np.inf, "code": np.inf}
+    lowest = {"embedding": (np.inf,), "paper": (np.inf,), "code": (np.inf,)}
     for seed in range(600):
         r = np.random.default_rng(seed)
         n = int(r.integers(3, 30))
@@ -107,9 +114,15 @@ def test_only_the_embedding_estimator_is_never_negative():
         widths = {"sigma": r.uniform(0.3, 2), "sigma_x": r.uniform(0.3, 3)}
         for estimator in lowest:
             value = conditional_cs_divergence(x, y, y_pred, estimator=estimator, **widths)
-            lowest[estimator] = min(lowest[estimator], value)
-    assert lowest["embedding"] >= -1e-12
-    assert lowest["paper"] < 0
+            if value < lowest[estimator][0]:
+                lowest[estimator] = (value, x, y[:, None], y_pred[:, None], widths)
+    assert lowest["embedding"][0] >= -1e-12
+    for estimator in ("paper", "code"):
+        # the most negative value found is the estimator's, not a rounding artefact
+        value, x, y, y_pred, widths = lowest[estimator]
+        brute = brute_conditional(x, y, y_pred, widths["sigma_x"], widths["sigma"], estimator)
+        assert value == pytest.approx(brute, rel=1e-10)
+        assert value < -1e-3  # far beyond rounding (the brute force agrees to 1e-10)
 
 
 def test_conditional_divergence_tends_to_correntropy_as_the_x_kernel_narrows(rng):
@@ -124,12 +137,27 @@ def test_conditional_divergence_tends_to_correntropy_as_the_x_kernel_narrows(rng
         assert ours == pytest.approx(limit, rel=1e-10)
 
 
-def test_estimators_stay_finite_with_narrow_kernels(rng):
-    x = 50 * rng.normal(size=(60, 5))
-    t = 50 * rng.normal(size=(60, 3))
-    assert np.isfinite(cs_mutual_information(x, t, sigma=1e-2, normalized=True))
-    assert np.isfinite(conditional_cs_divergence(x, t[:, 0], t[:, 1], sigma=1e-2))
-    assert np.isfinite(cs_divergence(x, x + 1, sigma=1e-2))
+def test_estimators_stay_exact_with_narrow_kernels(rng):
+    # every kernel value but the diagonal's underflows float64 (exp(-1e7)): the Gram
+    # matrices are the identity, and the values have closed forms
+    n, sigma = 60, 1e-2
+    x = 50 * rng.normal(size=(n, 5))
+    t = 50 * rng.normal(size=(n, 3))
+    assert cs_mutual_information(x, t, sigma=sigma) == pytest.approx(np.log(n), rel=1e-12)
+    assert cs_mutual_information(x, t, sigma=sigma, normalized=True) == pytest.approx(1.0)
+    # the correntropy limit, whose kernel values exp(-(t0 - t1)^2 / 2 sigma^2) all underflow
+    log_kappa = -((t[:, 1] - t[:, 0]) ** 2) / (2 * sigma**2)
+    expected = -2 * (logsumexp(log_kappa) - np.log(n))
+    for estimator in ("paper", "code"):  # single sums: log-sum-exp all the way
+        ours = conditional_cs_divergence(x, t[:, 0], t[:, 1], sigma=sigma, estimator=estimator)
+        assert ours == pytest.approx(expected, rel=1e-10)  # a difference of logs near 1e4
+    # the embedding form goes through a matrix product of shifted exponentials, whose
+    # entries below 1e-300 of their row and column maxima are floored (TINY): finite, and
+    # on the right side of the limit, but not exact this far out
+    embedding = conditional_cs_divergence(x, t[:, 0], t[:, 1], sigma=sigma)
+    assert 0 < embedding <= expected * (1 + 1e-12)
+    # a shift by 1 in each of 5 dimensions: D = 2 * 5 / (2 sigma^2)
+    assert cs_divergence(x, x + 1, sigma=sigma) == pytest.approx(5 / sigma**2, rel=1e-12)
 
 
 def test_mutual_information_matches_brute_force_and_its_properties(rng):
@@ -200,12 +228,75 @@ def test_bad_input(rng, call, match):
         call(rng.normal(size=(20, 3)))
 
 
+def _weighted_and_repeated(rng, n=15):
+    """Random paired samples, integer weights (some 0) and the rows repeated by them."""
+    x, y, t = rng.normal(size=(n, 3)), rng.normal(size=(n, 2)), rng.normal(size=(n, 4))
+    y_pred = y + rng.normal(0, 0.7, size=y.shape)
+    w = rng.integers(0, 4, size=n).astype(float)
+    w[0] = 0.0
+    repeat = np.repeat(np.arange(n), w.astype(int))
+    return (x, y, y_pred, t), w, repeat
+
+
+def _cs_values(x, y, y_pred, t, ops, log_weight=None):
+    """Every estimator of the family on one sample (the sample weighted by ``log_weight``)."""
+    values = [cs_divergence_from_samples(y, y_pred, 0.8, ops, log_weight, log_weight)]
+    for estimator in ("embedding", "paper", "code"):
+        values.append(
+            conditional_cs_divergence_from_samples(
+                x, y, y_pred, 1.3, 0.8, estimator, ops, log_weight
+            )
+        )
+    for normalized in (False, True):
+        values.append(
+            cs_mutual_information_from_samples(x, t, 1.3, 0.9, normalized, ops, log_weight)
+        )
+    return np.array([float(v) for v in values])
+
+
+def test_integer_weights_equal_repeated_rows(rng):
+    # V-statistics (the diagonal i = j included): repeating a row w times is weighting it
+    # by w, exactly; a weight of 0 is dropping the row
+    for _ in range(5):
+        arrays, w, repeat = _weighted_and_repeated(rng)
+        with np.errstate(divide="ignore"):
+            weighted = _cs_values(*arrays, NUMPY, np.log(w))
+        repeated = _cs_values(*(a[repeat] for a in arrays), NUMPY)
+        np.testing.assert_allclose(weighted, repeated, rtol=1e-10, atol=1e-12)
+        keep = w > 0
+        dropped = _cs_values(*(a[keep] for a in arrays), NUMPY, np.log(w[keep]))
+        np.testing.assert_allclose(weighted, dropped, rtol=1e-10, atol=1e-12)
+        # equal weights, of any size, are no weights
+        same = _cs_values(*arrays, NUMPY, np.full(len(w), np.log(2.5)))
+        np.testing.assert_allclose(same, _cs_values(*arrays, NUMPY), rtol=1e-10, atol=1e-12)
+
+
 torch = pytest.importorskip("torch")
+
+
+def test_torch_weighted_estimators_equal_repeated_rows(rng):
+    from sklearn_losses.information_bottleneck import _nets
+
+    arrays, w, repeat = _weighted_and_repeated(rng)
+    keep = w > 0  # the regressor drops rows of weight 0 before training
+    x, y, y_pred, t = (torch.as_tensor(a[keep]) for a in arrays)
+    weight = torch.as_tensor(w[keep])
+    xr, yr, pr, tr = (torch.as_tensor(a[repeat]) for a in arrays)
+    for estimator in ("embedding", "paper", "code"):
+        widths = {"sigma_x": 1.3, "sigma_y": 0.8, "estimator": estimator}
+        ours = _nets.conditional_cs_divergence(x, y, y_pred, sample_weight=weight, **widths)
+        expected = _nets.conditional_cs_divergence(xr, yr, pr, **widths)
+        assert float(ours) == pytest.approx(float(expected), rel=1e-10)
+    for normalized in (False, True):
+        widths = {"sigma_x": 1.3, "sigma_t": 0.9, "normalized": normalized}
+        ours = _nets.cs_mutual_information(x, t, sample_weight=weight, **widths)
+        expected = _nets.cs_mutual_information(xr, tr, **widths)
+        assert float(ours) == pytest.approx(float(expected), rel=1e-10)
 
 
 def test_torch_twin_agrees_with_numpy(rng):
     from sklearn_losses.information_bottleneck import _nets
-    from sklearn_losses.information_bottleneck._estimators import cs_divergence_from_samples
+    from sklearn_losses.information_bottleneck._loss import cs_divergence_from_samples
 
     x, y = rng.normal(size=(64, 5)), rng.normal(size=(64, 2))
     y_pred, t = y + rng.normal(size=y.shape), rng.normal(size=(64, 7))

@@ -1,11 +1,19 @@
-"""Gram-matrix estimators of Cauchy-Schwarz divergences, written once for NumPy and torch.
+"""The CS information bottleneck's maths: Gram-matrix estimators of Cauchy-Schwarz divergences.
 
-Every quantity is a log of sums of products of Gaussian kernels
+The family's one definition of its loss, written once for NumPy and torch.  Every
+quantity is a log of sums of products of Gaussian kernels
 ``kappa_sigma(a, b) = exp(-||a - b||^2 / (2 sigma^2))``.  They are evaluated from
 log-Gram matrices with log-sum-exp, in float64, so that nothing underflows when the
 kernels are nearly diagonal (narrow widths, high dimensions).  The formulas take a
 backend (:data:`NUMPY` here, the torch one in ``_nets.py``) that supplies the few
 operations the two libraries spell differently.
+
+Sample weights: every estimator also takes the log of positive row weights
+``log_weight`` (None: equal weights).  The sample is then the weighted empirical
+distribution ``sum_i w_i delta_{x_i} / sum_i w_i``, so each Gram mean becomes
+``sum_ij w_i w_j K_ij / (sum_i w_i)^2``.  All estimators are V-statistics (the
+diagonal ``i = j`` is included), hence an integer weight equals repeating the row,
+exactly.  The median width rule ignores the weights.
 """
 
 from collections.abc import Callable
@@ -77,20 +85,46 @@ def log_matmul_exp(log_a, log_b, ops):
     return ops.log(product + TINY) + row_max + col_max
 
 
-def log_mean_gram(log_k, ops):
-    return ops.logsumexp(log_k, None) - np.log(log_k.shape[0] * log_k.shape[1])
+def _rows(log_m, log_weight):
+    """``log_m`` with row ``i`` of the matrix (or entry ``i`` of the vector) plus ``log w_i``."""
+    if log_weight is None:
+        return log_m
+    return log_m + (log_weight[:, None] if log_m.ndim == 2 else log_weight)
 
 
-def cs_divergence_from_samples(a, b, sigma, ops):
-    """``-log[(int p q)^2 / (int p^2 int q^2)]`` for Parzen estimates of ``p`` (a) and ``q`` (b)."""
+def _cols(log_m, log_weight):
+    """``log_m`` with column ``j`` plus ``log w_j``."""
+    return log_m if log_weight is None else log_m + log_weight[None, :]
+
+
+def _log_total(log_weight, n, ops):
+    """``log sum_i w_i`` (``log n`` for equal weights)."""
+    return np.log(n) if log_weight is None else ops.logsumexp(log_weight, None)
+
+
+def log_mean_gram(log_k, ops, log_weight_a=None, log_weight_b=None):
+    """``log sum_ij w_i v_j K_ij / (sum w sum v)``: the log of the (weighted) mean of ``K``."""
+    weighted = _cols(_rows(log_k, log_weight_a), log_weight_b)
     return (
-        log_mean_gram(log_gram(a, a, sigma, ops), ops)
-        + log_mean_gram(log_gram(b, b, sigma, ops), ops)
-        - 2.0 * log_mean_gram(log_gram(a, b, sigma, ops), ops)
+        ops.logsumexp(weighted, None)
+        - _log_total(log_weight_a, log_k.shape[0], ops)
+        - _log_total(log_weight_b, log_k.shape[1], ops)
     )
 
 
-def conditional_cs_divergence_from_samples(x, y, y_pred, sigma_x, sigma_y, estimator, ops):
+def cs_divergence_from_samples(a, b, sigma, ops, log_weight_a=None, log_weight_b=None):
+    """``-log[(int p q)^2 / (int p^2 int q^2)]`` for Parzen estimates of ``p`` (a) and ``q`` (b)."""
+    wa, wb = log_weight_a, log_weight_b
+    return (
+        log_mean_gram(log_gram(a, a, sigma, ops), ops, wa, wa)
+        + log_mean_gram(log_gram(b, b, sigma, ops), ops, wb, wb)
+        - 2.0 * log_mean_gram(log_gram(a, b, sigma, ops), ops, wa, wb)
+    )
+
+
+def conditional_cs_divergence_from_samples(
+    x, y, y_pred, sigma_x, sigma_y, estimator, ops, log_weight=None
+):
     """The conditional CS divergence between p(y|x) and q(y_pred|x), three estimators.
 
     Each is ``T_yy + T_pp - 2 T_py`` for the Gram matrices ``L`` of (y, y),
@@ -104,22 +138,25 @@ def conditional_cs_divergence_from_samples(x, y, y_pred, sigma_x, sigma_y, estim
     - ``"code"`` (the authors' code): the same with ``sum_i K_ji^2`` as the normaliser.
 
     The last two single-sum forms are 0 when ``y_pred == y`` but can be negative.
+    With row weights ``s`` (``log_weight``), every sum over ``i`` (and ``k``) weighs
+    ``K_ji`` by ``s_i`` and the outer sum over ``j`` weighs its term by ``s_j``.
     """
     log_k = log_gram(x, x, sigma_x, ops)
+    log_kw = _cols(log_k, log_weight)  # s_i K_ji
     if estimator == "embedding":
-        log_w = log_k - ops.logsumexp(log_k, 1)[:, None]
+        log_w = log_kw - ops.logsumexp(log_kw, 1)[:, None]
 
         def term(log_l):
-            return ops.logsumexp(log_matmul_exp(log_w, log_l, ops) + log_w, None)
+            return ops.logsumexp(_rows(log_matmul_exp(log_w, log_l, ops) + log_w, log_weight), None)
 
     else:
         if estimator == "paper":
-            log_d = 2.0 * ops.logsumexp(log_k, 1)
+            log_d = 2.0 * ops.logsumexp(log_kw, 1)
         else:
-            log_d = ops.logsumexp(2.0 * log_k, 1)
+            log_d = ops.logsumexp(_cols(2.0 * log_k, log_weight), 1)
 
         def term(log_l):
-            return ops.logsumexp(ops.logsumexp(log_k + log_l, 1) - log_d, 0)
+            return ops.logsumexp(_rows(ops.logsumexp(log_kw + log_l, 1) - log_d, log_weight), 0)
 
     return (
         term(log_gram(y, y, sigma_y, ops))
@@ -128,21 +165,31 @@ def conditional_cs_divergence_from_samples(x, y, y_pred, sigma_x, sigma_y, estim
     )
 
 
-def _qmi_from_log_grams(log_k, log_q, ops):
+def _qmi_from_log_grams(log_k, log_q, ops, log_weight=None):
     """CS quadratic mutual information from the log-Gram matrices of x and t (Prop. 2)."""
-    n = log_k.shape[0]
-    joint = ops.logsumexp(log_k + log_q, None) - 2.0 * np.log(n)
-    marginals = ops.logsumexp(log_k, None) + ops.logsumexp(log_q, None) - 4.0 * np.log(n)
-    cross = ops.logsumexp(ops.logsumexp(log_k, 1) + ops.logsumexp(log_q, 1), 0) - 3.0 * np.log(n)
+    log_n = _log_total(log_weight, log_k.shape[0], ops)
+
+    def both(log_m):
+        return _cols(_rows(log_m, log_weight), log_weight)
+
+    joint = ops.logsumexp(both(log_k + log_q), None) - 2.0 * log_n
+    marginals = ops.logsumexp(both(log_k), None) + ops.logsumexp(both(log_q), None) - 4.0 * log_n
+    row_sums = ops.logsumexp(_cols(log_k, log_weight), 1) + ops.logsumexp(
+        _cols(log_q, log_weight), 1
+    )
+    cross = ops.logsumexp(_rows(row_sums, log_weight), 0) - 3.0 * log_n
     return joint + marginals - 2.0 * cross
 
 
-def cs_mutual_information_from_samples(x, t, sigma_x, sigma_t, normalized, ops):
+def cs_mutual_information_from_samples(x, t, sigma_x, sigma_t, normalized, ops, log_weight=None):
     """``I_CS(x; t) = D_CS(p(x, t) || p(x) p(t))``, optionally over ``sqrt(I(x;x) I(t;t))``."""
     log_k = log_gram(x, x, sigma_x, ops)
     log_q = log_gram(t, t, sigma_t, ops)
-    value = _qmi_from_log_grams(log_k, log_q, ops)
+    value = _qmi_from_log_grams(log_k, log_q, ops, log_weight)
     if not normalized:
         return value
-    scale = (_qmi_from_log_grams(log_k, log_k, ops) * _qmi_from_log_grams(log_q, log_q, ops)) ** 0.5
+    scale = (
+        _qmi_from_log_grams(log_k, log_k, ops, log_weight)
+        * _qmi_from_log_grams(log_q, log_q, ops, log_weight)
+    ) ** 0.5
     return value / scale if ops.scalar(scale) > 0 else value * 0.0
