@@ -95,6 +95,11 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
+    See Also
+    --------
+    AggregateLinearRegression : The linear model on the same bag losses, in closed form.
+    AggregateLogisticRegression : Learning from bag-level label proportions.
+
     Examples
     --------
     >>> import numpy as np
@@ -243,6 +248,7 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The network's prediction for each row (on the scale of ``y``).
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)

@@ -283,6 +283,8 @@ class EnsLossMLPClassifier(
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The network's logits: one column per class, or a vector for two
+            classes (positive favours ``classes_[1]``).
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
@@ -300,6 +302,7 @@ class EnsLossMLPClassifier(
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The predicted class labels.
         """
         check_is_fitted(self)
         return labels_from_decision(self.classes_, self.decision_function(X))

@@ -58,6 +58,12 @@ def cs_divergence(a, b, *, sigma=1.0):
     Returns
     -------
     divergence : float
+        The estimated divergence.
+
+    See Also
+    --------
+    conditional_cs_divergence : The divergence between conditional distributions.
+    cs_mutual_information : The divergence between a joint and its marginals.
 
     Examples
     --------
@@ -127,6 +133,12 @@ def conditional_cs_divergence(x, y, y_pred, *, sigma=1.0, sigma_x=None, estimato
     Returns
     -------
     divergence : float
+        The estimated divergence.
+
+    See Also
+    --------
+    cs_divergence : The divergence between two marginal distributions.
+    CSIBRegressor : The regressor trained with this term as its prediction loss.
 
     Examples
     --------
@@ -189,6 +201,12 @@ def cs_mutual_information(x, t, *, sigma=1.0, sigma_t=None, normalized=False):
     Returns
     -------
     mutual_information : float
+        The estimated mutual information.
+
+    See Also
+    --------
+    cs_divergence : The divergence this information is built on.
+    CSIBRegressor : The regressor trained with this term as its compression loss.
 
     Examples
     --------

@@ -141,6 +141,12 @@ class CSIBRegressor(
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
+    See Also
+    --------
+    conditional_cs_divergence : The prediction term of the objective.
+    cs_mutual_information : The compression term of the objective.
+    sklearn.neural_network.MLPRegressor : The same network without the bottleneck.
+
     Examples
     --------
     >>> from sklearn.datasets import make_friedman1
@@ -326,6 +332,7 @@ class CSIBRegressor(
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            The decoder's prediction, on the scale of ``y``.
         """
         check_is_fitted(self)
         Y = self._y_scaler.inverse_transform(self._forward_numpy(self._standardized(X)))
@@ -342,6 +349,7 @@ class CSIBRegressor(
         Returns
         -------
         t : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+            The bottleneck representation of each row.
         """
         return self._forward_numpy(self._standardized(X), output=1)
 
@@ -358,6 +366,7 @@ class CSIBRegressor(
         Returns
         -------
         t : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+            The bottleneck representation of each row.
         """
         return self.fit(X, y).transform(X)
 

@@ -154,31 +154,6 @@ def test_autograd_of_the_criterion_is_g_y_over_batch(rng):
     np.testing.assert_allclose(logits.grad.numpy(), (g * y / B).numpy(), rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize(
-    "name, code",
-    [
-        ("logistic", LOGISTIC),
-        ("hinge", HINGE),
-        ("squared_hinge", SQUARED_HINGE),
-        ("exponential", EXPONENTIAL),
-    ],
-)
-def test_torch_fixed_losses_have_the_kernel_derivatives(rng, name, code):
-    from sklearn_losses.ensloss._nets import MarginLoss
-
-    B = 50
-    logits = torch.tensor(rng.uniform(-3, 3, size=(B, 2)), requires_grad=True)
-    y = torch.tensor(np.where(rng.random((B, 2)) < 0.5, -1.0, 1.0))
-    MarginLoss(name)(logits, y).backward()
-    z = (y * logits).detach().numpy()
-    expected = np.empty_like(z)
-    for k in range(2):
-        column = np.empty(B)
-        fixed_derivatives(code, z[:, k].copy(), column)
-        expected[:, k] = column
-    np.testing.assert_allclose(logits.grad.numpy(), expected * y.numpy() / B, atol=1e-12)
-
-
 def test_criterion_reports_logistic_loss_in_eval_mode(rng):
     from sklearn_losses.ensloss._nets import MarginLoss
 
