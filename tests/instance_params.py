@@ -52,6 +52,7 @@ def make_instance(cls):
 def expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
+
 # scikit-learn hands numeric labels to the classifiers whose labels carry meaning in this
 # check, by name (_choose_check_classifiers_labels: LabelPropagation, LabelSpreading,
 # SelfTrainingClassifier, where -1 means "unlabeled").  An ordinal classifier's labels carry

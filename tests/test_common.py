@@ -25,4 +25,3 @@ def test_sklearn_compatible_at_default_parameters(estimator, check):
 def test_params_table_names_real_estimators():
     names = {name for name, _ in all_estimators()}
     assert set(INIT_PARAMS) <= names, set(INIT_PARAMS) - names
-

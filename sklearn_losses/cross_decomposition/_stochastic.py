@@ -226,11 +226,12 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
             n_components,
         )
         if not same:
+            (p, k), q = self._x_iterate.shape, self._y_iterate.shape[0]
             raise ValueError(
-                "warm_start=True continues the previous fit, whose weights have shapes "
-                f"{self._x_iterate.shape} and {self._y_iterate.shape}; these views need "
-                f"({X.shape[1]}, {n_components}) and ({Y.shape[1]}, {n_components}). Set "
-                "warm_start=False to fit from scratch."
+                f"warm_start=True continues the previous fit, which had {p} and {q} features "
+                f"and n_components_={k}; these views have {X.shape[1]} and {Y.shape[1]} "
+                f"features (n_components_={n_components}). Set warm_start=False to fit from "
+                "scratch."
             )
         return True
 

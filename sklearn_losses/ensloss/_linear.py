@@ -348,8 +348,7 @@ class EnsLossClassifier(
         ``max |X|``, the targets and the weights."""
         if Y.shape[1] != self.coef_.shape[0]:
             raise ValueError(
-                f"Y has {Y.shape[1]} columns; the fitted state has {self.coef_.shape[0]} "
-                "problems."
+                f"Y has {Y.shape[1]} columns; the fitted state has {self.coef_.shape[0]} problems."
             )
         kernel_data = _kernel_data(X, self.coef_.shape[1])
         return X, kernel_data, _largest_entry(X), np.ascontiguousarray(Y), sample_weight
@@ -397,9 +396,7 @@ class EnsLossClassifier(
             self._lambda = float(rng.uniform(-1.0, 1.0))
         n_rows = Y.shape[0]
         order = rng.permutation(n_rows).astype(np.int64)
-        noise = (
-            rng.standard_normal((Y.shape[1], n_rows)) if self.loss == "ensloss" else _NO_NOISE
-        )
+        noise = rng.standard_normal((Y.shape[1], n_rows)) if self.loss == "ensloss" else _NO_NOISE
         sgd_epoch(
             *kernel_data,
             Y,

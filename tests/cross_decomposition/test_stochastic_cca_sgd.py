@@ -23,8 +23,9 @@ def _captured(exact, sgd):
 def test_every_schedule_reaches_the_exact_correlations(views, schedule):
     X, Y = views
     exact = CCA(n_components=2).fit(X, Y)
-    sgd = StochasticCCA(2, learning_rate=schedule, eta0=0.1, max_iter=30, tol=None,
-                        random_state=0).fit(X, Y)
+    sgd = StochasticCCA(
+        2, learning_rate=schedule, eta0=0.1, max_iter=30, tol=None, random_state=0
+    ).fit(X, Y)
     assert sgd.n_iter_ == 30 and len(sgd.loss_curve_) == 30
     assert _captured(exact, sgd) > 0.99
 
@@ -54,7 +55,7 @@ def test_tol_none_runs_every_epoch_without_warning_and_tol_stops(views):
     # the rule: the last n_iter_no_change epochs each improved by less than tol
     curve = np.asarray(stopped.loss_curve_)
     gains = (curve[:-1] - curve[1:]) / np.abs(curve[1:])
-    assert np.all(gains[-stopped.n_iter_no_change:] < 1e-3)
+    assert np.all(gains[-stopped.n_iter_no_change :] < 1e-3)
     assert gains[-stopped.n_iter_no_change - 1] >= 1e-3
 
 

@@ -246,5 +246,6 @@ def test_invscaling_schedule_divides_the_step_by_the_epoch():
     steps = [step_size("invscaling", 0.3, t, 10) for t in range(3)]
     np.testing.assert_allclose(steps, [0.3, 0.15, 0.1])
     cosine = [step_size("cosine", 1.0, t, 4) for t in range(5)]
-    np.testing.assert_allclose(cosine, [1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5,
-                                        0.5 * (1 + np.cos(3 * np.pi / 4)), 1.0])
+    np.testing.assert_allclose(
+        cosine, [1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5, 0.5 * (1 + np.cos(3 * np.pi / 4)), 1.0]
+    )
