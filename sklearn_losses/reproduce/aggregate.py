@@ -67,6 +67,15 @@ def _linear_data(rng, n, d, sigma):
     return X, X @ theta + sigma * rng.standard_normal(n), theta
 
 
+def _bag_instance_and_cv_models():
+    """The three models every table compares: rho = 0, rho = 1 and rho by CV."""
+    return (
+        AggregateLinearRegression(rho=0.0),
+        AggregateLinearRegression(rho=1.0),
+        AggregateLinearRegressionCV(cv=5),
+    )
+
+
 def bias_variance_cell(sigma, n, k, *, d=50, n_reps=100, random_state=0):
     """Risks (n_reps, 3) of rho = 0, rho = 1 and CV-rho in one cell."""
     rng = np.random.default_rng(random_state)
@@ -75,11 +84,7 @@ def bias_variance_cell(sigma, n, k, *, d=50, n_reps=100, random_state=0):
         X, y, theta = _linear_data(rng, n, d, sigma)
         bags = make_bags(n, k, random_state=rng.integers(2**31))
         y_bag = aggregate_responses(y, bags)
-        models = (
-            AggregateLinearRegression(rho=0.0),
-            AggregateLinearRegression(rho=1.0),
-            AggregateLinearRegressionCV(cv=5),
-        )
+        models = _bag_instance_and_cv_models()
         for j, model in enumerate(models):
             risks[r, j] = np.sum((model.fit(X, y_bag, bags=bags).coef_ - theta) ** 2)
     return risks
@@ -119,11 +124,7 @@ def diabetes_bags(bag_size, *, n_splits=5, random_state=0):
         X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
         bags = make_bags(len(y_tr), bag_size, random_state=rng.integers(2**31))
         y_bag = aggregate_responses(y_tr, bags)
-        models = (
-            AggregateLinearRegression(rho=0.0),
-            AggregateLinearRegression(rho=1.0),
-            AggregateLinearRegressionCV(cv=5),
-        )
+        models = _bag_instance_and_cv_models()
         for j, model in enumerate(models):
             mse[s, j] = np.mean((model.fit(X_tr, y_bag, bags=bags).predict(X_te) - y_te) ** 2)
     return mse
