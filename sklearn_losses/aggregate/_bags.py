@@ -1,4 +1,4 @@
-"""Bag ids: validation, bag sums and means, random bags, broadcast aggregates."""
+"""Bag ids: validation, bag sums and means, random bags, broadcast aggregates, folds of bags."""
 
 from numbers import Integral, Number
 
@@ -205,3 +205,68 @@ def aggregate_responses(y, bags, sample_weight=None):
             "those rows."
         )
     return op.mean(y)[op.codes]
+
+
+def group_kfold(sizes, n_splits):
+    """The fold of each group, as :class:`~sklearn.model_selection.GroupKFold` assigns it.
+
+    GroupKFold takes the groups from the largest (ties: the last group first) and
+    puts each in the fold with the fewest rows so far (ties: the first fold).  For
+    a run of equal sizes ``s`` that greedy rule takes, in order, the smallest of the
+    candidate loads ``load_f + j s`` ordered by (load, fold), so each run is one sort.
+    """
+    order = np.argsort(sizes, kind="stable")[::-1]
+    sorted_sizes = sizes[order]
+    loads = np.zeros(n_splits)
+    fold = np.empty(sizes.shape[0], dtype=np.intp)
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_sizes)) + 1]
+    ends = np.r_[starts[1:], sizes.shape[0]]
+    for start, end in zip(starts, ends):
+        size, count = float(sorted_sizes[start]), end - start
+        candidates = loads[:, None] + size * np.arange(count)[None, :]
+        folds = np.repeat(np.arange(n_splits), count)
+        chosen = folds[np.lexsort((folds, candidates.ravel()))[:count]]
+        fold[order[start:end]] = chosen
+        loads += size * np.bincount(chosen, minlength=n_splits)
+    return fold
+
+
+def cells_of_splits(splits, n_samples):
+    """Rows grouped by their role (training, held-out, neither) in every split.
+
+    Returns each row's cell code and, per split, which cells are training and
+    which held-out rows (boolean arrays of shape (n_splits, n_cells)).  For
+    grouped K-fold the cells are the K folds (and the unused rows).
+    """
+    pattern = np.zeros(n_samples, dtype=np.int64)
+    for i, (train, test) in enumerate(splits):
+        state = np.zeros(n_samples, dtype=np.int64)
+        state[train] = 1
+        state[test] = 2
+        pattern = pattern * 3 + state
+        if i % 38 == 37:  # keep 3 ** (splits since the last renumbering) within int64
+            pattern = np.unique(pattern, return_inverse=True)[1].ravel()
+    _, first, cells = np.unique(pattern, return_index=True, return_inverse=True)
+    train_cells = np.zeros((len(splits), first.size), dtype=bool)
+    test_cells = np.zeros((len(splits), first.size), dtype=bool)
+    for i, (train, test) in enumerate(splits):
+        for roles, index in ((train_cells, train), (test_cells, test)):
+            member = np.zeros(n_samples, dtype=bool)
+            member[index] = True
+            roles[i] = member[first]
+    return cells.ravel(), train_cells, test_cells
+
+
+def bag_pieces(codes, cells, n_cells):
+    """Row keys of the bag sums: the bags, or (bag, cell) pieces when a split cuts a bag.
+
+    Returns the keys (codes ``0..n_pieces-1``), each piece's bag and cell, and
+    whether any bag is cut (spans cells).
+    """
+    n_bags = int(codes.max(initial=-1)) + 1
+    cell_of_bag = np.zeros(n_bags, dtype=np.intp)
+    cell_of_bag[codes] = cells
+    if np.array_equal(cell_of_bag[codes], cells):
+        return codes, np.arange(n_bags), cell_of_bag, False
+    pieces, keys = np.unique(codes * np.int64(n_cells) + cells, return_inverse=True)
+    return keys.ravel(), pieces // n_cells, pieces % n_cells, True

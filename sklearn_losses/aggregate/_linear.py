@@ -1,95 +1,85 @@
 """Linear regression from bag-level responses, interpolating bag- and instance-level losses."""
 
 import warnings
+from functools import partial
 from numbers import Real
 
 import numpy as np
-from scipy import sparse
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_feature_names, check_is_fitted, validate_data
 
+from ..utils._dask import as_dask_arrays, columns_frame, is_dask_collection, map_row_blocks
 from ..utils.validation import check_sample_weight, check_sparse_structure
-from ._bags import BagOperator, check_bags
+from ._bags import check_bags
 from ._scoring import BagScoreMixin
+from ._statistics import NormalEquations, chunk_statistics, dask_statistics
 
 __all__ = ["AggregateLinearRegression"]
 
-_CHUNK = 65536  # rows per block of the weighted Gram matrix: O(chunk * d) extra memory
+
+def _n_bags(stats):
+    """Bags of positive weight (rows of positive weight when every row is its own bag)."""
+    return int(stats.n_positive.sum()) if stats.ids is None else int(stats.ids.shape[0])
 
 
-class AggregateStatistics:
-    """Sufficient statistics of the aggregate least-squares problem, O(n d^2) once.
+def _predict_block(X, coef, intercept):
+    X = np.asarray(X, dtype=np.float64)
+    if not np.all(np.isfinite(X)):
+        raise ValueError("Input X contains NaN or infinity (in one of its row chunks).")
+    return X @ coef + intercept
 
-    With bag means ``Xbar_a``, bag weights ``W_a``, total weight ``W`` and centred
-    quantities (when fitting an intercept), the objective of
-    :class:`AggregateLinearRegression` times ``2 W``,
 
-        sum_a W_a (ybar_a - Xbar_a theta)^2 + rho sum_i w_i ((x_i - Xbar_a) theta)^2
-        + alpha W ||theta||^2,
+def _check_total_weight(stats, estimator):
+    if not stats.weight.sum() > 0:
+        raise ValueError(
+            f"{type(estimator).__name__}: Sample weights must contain at least one non-zero number."
+        )
 
-    has the normal equations ``(between + rho * within + alpha W I) theta = rhs``,
-    so every (rho, alpha) is one d x d solve.
+
+def _check_dask_input(estimator, X, y, bags, sample_weight, *, in_memory=False):
+    """Lazy checks of dask ``fit`` input; sets ``n_features_in_`` and ``feature_names_in_``.
+
+    Returns ``X`` as a dask array, ``y``, the bag keys (dask ids, or NumPy codes
+    with their number), and the weights; finiteness is checked chunk by chunk in
+    the reduction.  ``in_memory`` computes the bag ids and weights (one number per
+    row each), as the cross-validation needs them to assign bags to folds.
     """
-
-    def __init__(self, X, y, codes, weight, fit_intercept):
-        bags = BagOperator(codes, weight)
-        X_sum = bags.sum(X)
-        y_bar = bags.mean(y)
-        total = bags.weight.sum()
-        self.total_weight = float(total)
-        self.n_bags = bags.n_bags
-        self.between = X_sum.T @ (X_sum / bags.weight[:, None])
-        self.rhs = X_sum.T @ y_bar
-        gram = _weighted_gram(X, weight)
-        if not (np.all(np.isfinite(gram)) and np.all(np.isfinite(self.rhs))):
-            raise ValueError(
-                "The sufficient statistics of X and y overflow float64 (values of about 1e154 "
-                "or more square past its range); scale the features and the response, e.g. "
-                "with StandardScaler."
-            )
-        self.within = gram - self.between
-        self.x_mean = np.zeros(X.shape[1])
-        self.y_mean = 0.0
-        if fit_intercept:
-            self.x_mean = X_sum.sum(axis=0) / total
-            self.y_mean = float(bags.weight @ y_bar / total)
-            self.between -= total * np.outer(self.x_mean, self.x_mean)
-            self.rhs -= total * self.x_mean * self.y_mean
-
-    def solve(self, rho, alpha):
-        """Coefficients and intercept at (rho, alpha); minimum-norm when singular.
-
-        ``alpha`` is on the mean-loss scale; the normal equations are those of the
-        objective times ``2 W``, whose penalty is ``alpha * W``.
-        """
-        A = self.between + rho * self.within
-        A.flat[:: A.shape[0] + 1] += alpha * self.total_weight
-        A = (A + A.T) / 2
-        try:  # the common, well-posed case: one Cholesky factorisation
-            factor = cho_factor(A)
-            pivots = np.abs(np.diag(factor[0]))
-            if pivots.min() ** 2 > pivots.max() ** 2 * A.shape[0] * np.finfo(float).eps:
-                coef = cho_solve(factor, self.rhs)
-                return coef, self.y_mean - self.x_mean @ coef, False
-        except LinAlgError:
-            pass
-        eigvals, eigvecs = np.linalg.eigh(A)
-        keep = eigvals > eigvals.max(initial=0.0) * A.shape[0] * np.finfo(float).eps
-        coef = eigvecs[:, keep] @ ((eigvecs[:, keep].T @ self.rhs) / eigvals[keep])
-        return coef, self.y_mean - self.x_mean @ coef, True
-
-
-def _weighted_gram(X, weight):
-    if sparse.issparse(X):
-        return np.asarray((X.T @ X.multiply(weight[:, None])).todense())
-    gram = np.zeros((X.shape[1], X.shape[1]))
-    unit = np.all(weight == 1.0)
-    for start in range(0, X.shape[0], _CHUNK):
-        block = X[start : start + _CHUNK]
-        gram += block.T @ (block if unit else block * weight[start : start + _CHUNK, None])
-    return gram
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but y is None.")
+    _check_feature_names(estimator, columns_frame(X), reset=True)
+    (X,) = as_dask_arrays(X)
+    if not is_dask_collection(y):
+        y = np.asarray(y)
+        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+            raise ValueError(f"y has shape {y.shape} but X has {X.shape[0]} rows.")
+    X, y = as_dask_arrays(X, y, names=["X", "y"])
+    n_samples, n_features = X.shape
+    if n_samples == 0 or n_features == 0:
+        raise ValueError(
+            f"Found array with {n_samples} sample(s) and {n_features} feature(s) while a "
+            "minimum of 1 is required."
+        )
+    if y.ndim == 2 and y.shape[1] != 1:
+        raise ValueError(f"y must be 1-D (one response per row); got shape {y.shape}.")
+    estimator.n_features_in_ = n_features
+    if in_memory:
+        bags = bags.compute() if is_dask_collection(bags) else bags
+        if is_dask_collection(sample_weight):
+            sample_weight = np.asarray(sample_weight.compute()).ravel()
+        if bags is None:
+            bags = np.arange(n_samples)
+    if is_dask_collection(bags):
+        keys, n_keys = bags, None
+    elif bags is None:
+        keys, n_keys = None, None
+    else:
+        keys = check_bags(bags, n_samples)
+        n_keys = int(keys.max(initial=-1)) + 1
+    if not is_dask_collection(sample_weight):
+        shape_only = np.empty((n_samples, 0))
+        sample_weight = check_sample_weight(sample_weight, shape_only, type(estimator).__name__)
+    return X, y, keys, n_keys, sample_weight
 
 
 class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
@@ -119,8 +109,18 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
     bags), ``rho=1`` the instance-level loss, equal to least squares on the
     broadcast bag means (lower variance, shrunk towards 0 by about ``1 / k`` for
     bags of size k); the within-bag prediction variance is exactly their
-    difference.  Solved in closed form in O(n d^2) time and O(n + d^2) extra
-    memory, dense or sparse ``X``.
+    difference.  Solved in closed form in O(n d^2) time from sufficient
+    statistics (per-bag sums and the weighted Gram matrix: O(n_bags d + d^2)
+    memory, never an n x n matrix), dense or sparse ``X``.
+
+    Dask input: ``fit`` accepts dask arrays and dask DataFrames / Series for ``X``,
+    ``y``, ``bags`` and ``sample_weight`` (NumPy ``bags`` / ``sample_weight`` beside
+    a dask ``X`` too) and reduces the statistics chunk by chunk without
+    materialising ``X``; a bag may span chunks in any order (the per-bag sums are
+    merged by bag id, so dask ``bags`` must be numeric).  Finiteness is checked in
+    each chunk as it is read.  The fitted attributes are NumPy arrays, so the model
+    pickles and predicts on NumPy as usual; ``predict`` on dask input returns a
+    lazy dask array.
 
     Scoring: ``score(X, y, bags=bags)`` is the R^2 of the bag means, the score for
     responses known only as bag aggregates; without ``bags`` it is the row-level
@@ -200,7 +200,7 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array or DataFrame} of shape (n_samples, n_features)
             Features of every row.
         y : array-like of shape (n_samples,)
             Each row's response or its bag's aggregate; only bag means are used,
@@ -217,16 +217,24 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        check_sparse_structure(X)  # before validate_data: scipy's conversions trust it
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
-        codes = check_bags(bags, X.shape[0])
-        weight = check_sample_weight(sample_weight, X, type(self).__name__)
-        stats = AggregateStatistics(X, y, codes, weight, self.fit_intercept)
-        self.coef_, self.intercept_, singular = stats.solve(self.rho, self.alpha)
-        self.n_bags_ = stats.n_bags
+        if is_dask_collection(X):
+            X, y, keys, n_keys, weight = _check_dask_input(self, X, y, bags, sample_weight)
+            stats = dask_statistics(X, y, keys, weight, n_keys=n_keys)
+            _check_total_weight(stats, self)
+        else:
+            check_sparse_structure(X)  # before validate_data: scipy's conversions trust it
+            X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
+            keys = None if bags is None else check_bags(bags, X.shape[0])
+            weight = check_sample_weight(sample_weight, X, type(self).__name__)
+            n_keys = None if keys is None else int(keys.max(initial=-1)) + 1
+            stats = chunk_statistics(X, y, keys, weight, n_keys=n_keys)
+        stats.drop_empty_bags()
+        equations = NormalEquations.from_statistics(stats, self.fit_intercept)
+        self.coef_, self.intercept_, singular = equations.solve(self.rho, self.alpha)
+        self.n_bags_ = _n_bags(stats)
         if singular and self.alpha == 0:
             warnings.warn(
-                f"The normal equations are singular ({stats.n_bags} bags for "
+                f"The normal equations are singular ({self.n_bags_} bags for "
                 f"{X.shape[1]} features at rho={self.rho}); returning the minimum-norm "
                 "solution. Use rho > 0 or alpha > 0, or more bags.",
                 UserWarning,
@@ -239,15 +247,25 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array or DataFrame} of shape (n_samples, n_features)
             Samples.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            The predicted response of each row.
+        y_pred : ndarray or dask array of shape (n_samples,)
+            The predicted response of each row (a lazy dask array for dask ``X``).
         """
         check_is_fitted(self)
+        if is_dask_collection(X):  # lazy, row block by row block
+            _check_feature_names(self, columns_frame(X), reset=False)
+            (X,) = as_dask_arrays(X)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            block = partial(_predict_block, coef=self.coef_, intercept=self.intercept_)
+            return map_row_blocks(block, X)
         check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_

@@ -1,5 +1,7 @@
 """What the two-view estimators share: validation, centring, canonical form, scoring."""
 
+from functools import partial
+
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -9,10 +11,19 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils._param_validation import validate_params
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
+from ..utils._dask import as_dask_arrays, columns_frame, is_dask_collection, map_row_blocks
 from ..utils.validation import check_sample_weight
 from ._loss import check_weight_total
+from ._statistics import view_moments
 
 
 @validate_params(
@@ -71,11 +82,6 @@ def _paired_correlations(x_scores, y_scores):
     return np.divide((xc * yc).sum(axis=0), denom, out=np.zeros(denom.shape), where=denom > 0)
 
 
-def _gram(A, B, sample_weight=None):
-    """``A^T D B`` with ``D = diag(sample_weight)`` (``A^T B`` when None)."""
-    return A.T @ B if sample_weight is None else (A * sample_weight[:, None]).T @ B
-
-
 def _dof(n_rows, sample_weight=None):
     """Covariance denominator: ``n - 1``, or ``sum(w) - 1`` (integer weights = repeated rows)."""
     return n_rows - 1 if sample_weight is None else float(sample_weight.sum()) - 1.0
@@ -121,16 +127,43 @@ def canonical_directions(cov_xx, cov_yy, cov_xy, n_components):
     return root_x @ U[:, :k], root_y @ Vt[:k].T, S[:k], (rank_x, rank_y)
 
 
-def _live_components(Xs, W, var, sample_weight=None):
-    """Columns of ``Xs @ W`` whose variance is not rounding error (False: a dead component).
+def _quadratic_diag(W, M):
+    """``diag(W^T M W)``: e.g. the score variances ``var(X W)`` from the covariance of X."""
+    return np.einsum("ik,ik->k", W, M @ W)
+
+
+def _affine_block(block, *, name, mean, std, weights, intercept=0.0):
+    """``(block - mean) / std @ weights + intercept`` on one checked block of dask input."""
+    block = np.asarray(block, dtype=np.float64)
+    _assert_all_finite(block, allow_nan=False, input_name=name)
+    return (block - mean) / std @ weights + intercept
+
+
+def _ravel_block(function, block):
+    return function(block).ravel()
+
+
+def _component_signs(W):
+    """+1 or -1 per column: the sign making its largest entry (in magnitude) positive.
+
+    A component's sign is arbitrary (flipping both views' weights changes nothing);
+    fixing it this way (scikit-learn's ``svd_flip``) makes the fitted weights a
+    continuous function of the data, not of the rounding inside the SVD: fits on the
+    same rows in another order or in other chunks agree.
+    """
+    largest = W[np.argmax(np.abs(W), axis=0), np.arange(W.shape[1])]
+    return np.where(largest < 0, -1.0, 1.0)
+
+
+def _live_components(W, var, trace):
+    """Columns of ``X @ W`` whose variance is not rounding error (False: a dead component).
 
     A weight vector in the null space of the data has a score variance of the order
-    of ``eps^2 * ||w||^2 * trace(C)`` (rounding); a Rayleigh quotient ``w^T C w /
-    ||w||^2`` below ``eps * trace(C)`` is below the numerical rank tolerance of
-    :func:`inverse_sqrt`, and such a component is treated as exactly zero.
+    of rounding, ``eps * ||w||^2 * trace(C)`` at most (``trace`` is ``trace(C)``);
+    a Rayleigh quotient ``w^T C w / ||w||^2`` below ``eps * trace(C)`` is below the
+    numerical rank tolerance of :func:`inverse_sqrt`, and such a component is
+    treated as exactly zero.
     """
-    squares = Xs**2 if sample_weight is None else Xs**2 * sample_weight[:, None]
-    trace = squares.sum() / max(_dof(Xs.shape[0], sample_weight), 1)
     floor = np.finfo(float).eps * (W**2).sum(axis=0) * trace
     return var > floor
 
@@ -168,28 +201,43 @@ class TwoViewMixin:
     def _standardize_views(self, X, Y, sample_weight=None):
         """Centre (and with ``scale``, scale) both views, by weighted moments when weighted."""
         if self.scale:
-            (self.x_mean_, x_var), (self.y_mean_, y_var) = (
+            (x_mean, x_var), (y_mean, y_var) = (
                 _column_moments(X, sample_weight),
                 _column_moments(Y, sample_weight),
             )
-            self.x_std_, self.y_std_ = np.sqrt(x_var), np.sqrt(y_var)
         else:
-            self.x_mean_ = _column_moments(X, sample_weight, variance=False)
-            self.y_mean_ = _column_moments(Y, sample_weight, variance=False)
-            self.x_std_, self.y_std_ = np.ones(X.shape[1]), np.ones(Y.shape[1])
-        self.x_std_[self.x_std_ == 0] = 1.0  # constant columns carry no signal; they score 0
-        self.y_std_[self.y_std_ == 0] = 1.0
+            x_mean = _column_moments(X, sample_weight, variance=False)
+            y_mean = _column_moments(Y, sample_weight, variance=False)
+            x_var = y_var = None
+        self._set_standardization(x_mean, x_var, y_mean, y_var)
         return (X - self.x_mean_) / self.x_std_, (Y - self.y_mean_) / self.y_std_
 
-    def _check_n_components(self, X, Y, sample_weight=None):
+    def _set_standardization(self, x_mean, x_var, y_mean, y_var):
+        """Set ``x_mean_, x_std_, y_mean_, y_std_`` from column means and variances.
+
+        The variances are ignored without ``scale`` (None is then allowed).
+        """
+        self.x_mean_, self.y_mean_ = x_mean, y_mean
+        if self.scale:
+            self.x_std_, self.y_std_ = np.sqrt(x_var), np.sqrt(y_var)
+        else:
+            self.x_std_, self.y_std_ = np.ones(len(x_mean)), np.ones(len(y_mean))
+        self.x_std_[self.x_std_ == 0] = 1.0  # constant columns carry no signal; they score 0
+        self.y_std_[self.y_std_ == 0] = 1.0
+
+    def _check_n_components(self, X, Y, sample_weight=None, *, n_positive=None):
         """The number of components to fit: ``n_components``, or the most the data allow.
 
         ``n_components=None`` resolves to ``min(n_features_X, n_features_Y, n_samples - 1)``
         (the rank that the cross-covariance of centred views can reach; with
-        ``sample_weight``, ``n_samples`` counts the rows of positive weight); an
-        integer above that limit is a ``ValueError``.  Returns the resolved number.
+        ``sample_weight``, ``n_samples`` counts the rows of positive weight, or is
+        ``n_positive`` when given); an integer above that limit is a ``ValueError``.
+        Returns the resolved number.
         """
-        n = X.shape[0] if sample_weight is None else int(np.count_nonzero(sample_weight))
+        if n_positive is not None:
+            n = int(n_positive)
+        else:
+            n = X.shape[0] if sample_weight is None else int(np.count_nonzero(sample_weight))
         limit = min(X.shape[1], Y.shape[1], n - 1)
         if limit < 1:
             raise ValueError(
@@ -268,13 +316,52 @@ class TwoViewBase(
             ("Y", Ys, self.y_mean_, self.y_std_),
         ):
             if not (np.all(np.isfinite(view)) and np.all(np.isfinite(mean + std))):
-                raise ValueError(
-                    f"{type(self).__name__}: {name} became non-finite when centred and scaled "
-                    "(its values are too large to standardize in float64); rescale it."
-                )
+                self._raise_not_standardizable(name)
+
+    def _raise_not_standardizable(self, name):
+        raise ValueError(
+            f"{type(self).__name__}: {name} became non-finite when centred and scaled "
+            "(its values are too large to standardize in float64); rescale it."
+        )
+
+    def _standardize_moments(self, moments, n_features_x):
+        """Set the standardization from the :class:`Moments` of the raw ``[X, Y]``.
+
+        Returns the centred cross-products of the standardized views, ``[Xs, Ys]^T D
+        [Xs, Ys]`` (``D = diag(w)``), computed from the statistics alone.
+        """
+        p, dof = n_features_x, moments.weight - 1.0
+        var = np.diag(moments.comoment) / dof if self.scale else None
+        mean = moments.mean
+        self._set_standardization(
+            mean[:p], None if var is None else var[:p], mean[p:], None if var is None else var[p:]
+        )
+        for name, view_mean, std in (
+            ("X", self.x_mean_, self.x_std_),
+            ("Y", self.y_mean_, self.y_std_),
+        ):
+            if not np.all(np.isfinite(view_mean + std)):
+                self._raise_not_standardizable(name)
+        std = np.concatenate([self.x_std_, self.y_std_])
+        return moments.comoment / std / std[:, None]
 
     def _finish_fit(self, Xs, Ys, sample_weight=None):
+        """:meth:`_finish_fit_from_sums` for standardized views given as data.
+
+        Their statistics are computed block by block (:func:`view_moments`); the
+        views need not be centred (e.g. ``partial_fit``'s running standardization).
+        """
+        moments = view_moments(Xs, Ys, sample_weight=sample_weight)
+        return self._finish_fit_from_sums(moments.gram(), moments.comoment, moments.weight - 1.0)
+
+    def _finish_fit_from_sums(self, gram, comoment, dof):
         """Rotate the weights into the canonical form of their span, then set the rest.
+
+        Everything comes from the cross-products of the standardized views ``Z =
+        [Xs, Ys]``: ``gram = Z^T D Z`` and ``comoment = (Z - mean)^T D (Z - mean)``
+        (``D = diag(w)``; equal when the views are centred), divided by ``dof``
+        (``n - 1``, or ``sum(w) - 1``).  The scores' covariances are those of the
+        weights, e.g. ``cov(Xs W) = W^T C_xx W``: no pass over the data.
 
         Within the span of the current weights, the generalised eigenproblem is
         solved exactly (a K x K problem), so weights from any solver (the exact one,
@@ -286,36 +373,36 @@ class TwoViewBase(
         A component the views' rank cannot carry (regularization=0 with a
         rank-deficient view) gets zero weights in that view: its scores are 0, its
         correlation, loadings and share of ``coef_`` are 0 (never NaN).
-
-        With ``sample_weight``, every covariance is weighted (``Xs^T D Ys / (sum(w)
-        - 1)``, ``D = diag(w)``), as in the fit.
         """
-        w = sample_weight
-        c, n = self.regularization, _dof(Xs.shape[0], w)
+        c, n = self.regularization, dof
         Wx, Wy = self.x_weights_, self.y_weights_
-        Tx, Ty = Xs @ Wx, Ys @ Wy
+        p = Wx.shape[0]
+        gxx, gyy, gxy = gram[:p, :p], gram[p:, p:], gram[:p, p:]
         rot_x, rot_y, eigenvalues, _ = canonical_directions(
-            (1 - c) * (_gram(Tx, Tx, w) / n) + c * (Wx.T @ Wx),
-            (1 - c) * (_gram(Ty, Ty, w) / n) + c * (Wy.T @ Wy),
-            _gram(Tx, Ty, w) / n,
+            (1 - c) * (Wx.T @ gxx @ Wx / n) + c * (Wx.T @ Wx),
+            (1 - c) * (Wy.T @ gyy @ Wy / n) + c * (Wy.T @ Wy),
+            Wx.T @ gxy @ Wy / n,
             self.n_components_,
         )
         Wx, Wy = Wx @ rot_x, Wy @ rot_y
-        Tx, Ty = Xs @ Wx, Ys @ Wy
-        var_x, var_y = _column_moments(Tx, w)[1], _column_moments(Ty, w)[1]
+        var_x = _quadratic_diag(Wx, comoment[:p, :p]) / n
+        var_y = _quadratic_diag(Wy, comoment[p:, p:]) / n
         # scores of weights in (numerically) the null space of a view: exact zeros
-        live_x = _live_components(Xs, Wx, var_x, w)
-        live_y = _live_components(Ys, Wy, var_y, w)
-        Wx, Tx, var_x = Wx * live_x, Tx * live_x, np.where(live_x, var_x, 1.0)
-        Wy, Ty, var_y = Wy * live_y, Ty * live_y, np.where(live_y, var_y, 1.0)
+        live_x = _live_components(Wx, var_x, np.trace(gxx) / max(n, 1))
+        live_y = _live_components(Wy, var_y, np.trace(gyy) / max(n, 1))
+        Wx, var_x = Wx * live_x, np.where(live_x, var_x, 1.0)
+        Wy, var_y = Wy * live_y, np.where(live_y, var_y, 1.0)
+        signs = np.where(live_x, _component_signs(Wx), _component_signs(Wy))
+        Wx, Wy = Wx * signs, Wy * signs
         self.x_weights_, self.y_weights_ = Wx, Wy
         self.eigenvalues_ = eigenvalues
-        self.canonical_correlations_ = np.diag(_gram(Tx, Ty, w)) / n / np.sqrt(var_x * var_y)
-        self.x_loadings_ = _gram(Xs, Tx, w) / n / var_x
-        self.y_loadings_ = _gram(Ys, Ty, w) / n / var_y
+        cross = Wx.T @ gxy / n  # cov(X scores, standardized Y) on uncentred views
+        self.canonical_correlations_ = np.einsum("ki,ik->k", cross, Wy) / np.sqrt(var_x * var_y)
+        self.x_loadings_ = gxx @ Wx / n / var_x
+        self.y_loadings_ = gyy @ Wy / n / var_y
         # least-squares prediction of standardized Y from each X score, rescaled to act on
         # the original X (scikit-learn's PLS layout): Y ~ X @ coef_.T + intercept_
-        standardized = self.x_weights_ @ ((_gram(Tx, Ys, w) / n) / var_x[:, None])
+        standardized = self.x_weights_ @ (cross / var_x[:, None])
         self.coef_ = (standardized * self.y_std_ / self.x_std_[:, None]).T
         self.intercept_ = self.y_mean_ - self.coef_ @ self.x_mean_
         self._n_features_out = self.n_components_
@@ -342,6 +429,8 @@ class TwoViewBase(
             Returned alone when ``Y`` is None, else as ``(x_scores, y_scores)``.
         """
         check_is_fitted(self)
+        if is_dask_collection(X) or is_dask_collection(Y):
+            return self._transform_dask(X, Y)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         x_scores = (X - self.x_mean_) / self.x_std_ @ self.x_weights_
         if Y is None:
@@ -354,6 +443,33 @@ class TwoViewBase(
                 f"{self.y_weights_.shape[0]}."
             )
         return x_scores, (Y - self.y_mean_) / self.y_std_ @ self.y_weights_
+
+    @staticmethod
+    def _score_block(name, mean, std, weights, intercept=0.0):
+        """The blockwise function of a dask ``transform`` / ``predict``."""
+        return partial(
+            _affine_block, name=name, mean=mean, std=std, weights=weights, intercept=intercept
+        )
+
+    def _transform_dask(self, X, Y):
+        """:meth:`transform` of dask input: lazy dask arrays, block by block."""
+        _check_feature_names(self, columns_frame(X), reset=False)
+        X, Y = as_dask_arrays(X, Y, names=["X", "Y"])
+        _check_n_features(self, X, reset=False)
+        k = self.n_components_
+        x_scores = map_row_blocks(
+            self._score_block("X", self.x_mean_, self.x_std_, self.x_weights_), X, k
+        )
+        if Y is None:
+            return x_scores
+        Y = Y[:, None] if Y.ndim == 1 else Y
+        if Y.shape[1] != self.y_weights_.shape[0]:
+            raise ValueError(
+                f"Y has {Y.shape[1]} columns, but {type(self).__name__} was fitted with "
+                f"{self.y_weights_.shape[0]}."
+            )
+        y_block = self._score_block("Y", self.y_mean_, self.y_std_, self.y_weights_)
+        return x_scores, map_row_blocks(y_block, Y, k)
 
     def inverse_transform(self, X):
         """Reconstruct the first view from its scores (least squares through the loadings).
@@ -395,6 +511,14 @@ class TwoViewBase(
             A 1-D array when the second view had one column.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            _check_feature_names(self, columns_frame(X), reset=False)
+            (X,) = as_dask_arrays(X, names=["X"])
+            _check_n_features(self, X, reset=False)
+            block = self._score_block("X", 0.0, 1.0, self.coef_.T, self.intercept_)
+            if self._y_one_column:
+                return map_row_blocks(partial(_ravel_block, block), X)
+            return map_row_blocks(block, X, self.coef_.shape[0])
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Y = X @ self.coef_.T + self.intercept_
         return Y.ravel() if self._y_one_column else Y

@@ -6,8 +6,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._base import TwoViewBase, _dof, _gram, canonical_directions
+from ..utils._dask import as_dask_arrays, columns_frame, is_dask_collection
+from ._base import TwoViewBase, canonical_directions
+from ._loss import check_weight_total
+from ._statistics import dask_view_moments, view_moments
 
 __all__ = ["CCA"]
 
@@ -42,8 +46,9 @@ class CCA(TwoViewBase):
     scale : bool, default=True
         Scale each column to unit variance before fitting.
     solver : {"eigh"}, default="eigh"
-        Exact solver (whitening and SVD).  :class:`StochasticCCA` is the
-        minibatch solver for data that does not fit in memory.
+        Exact solver (whitening and SVD) on the views' covariance matrix, computed
+        block by block: ``fit`` also accepts dask arrays and DataFrames (out of
+        core or on a cluster).  :class:`StochasticCCA` is the minibatch solver.
 
     Attributes
     ----------
@@ -115,7 +120,8 @@ class CCA(TwoViewBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            First view.
+            First view: a NumPy array, a DataFrame, or a dask array or DataFrame
+            (then reduced chunk by chunk, never gathered).
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             Second view (named ``y`` for scikit-learn's meta-estimators).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -131,16 +137,45 @@ class CCA(TwoViewBase):
         self : object
             The fitted estimator.
         """
+        if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+            return self._fit_dask(X, y, sample_weight)
         X, Y = self._validate_views(X, y)
         w = self._check_sample_weight(sample_weight, X)
         n_components = self._check_n_components(X, Y, w)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-            Xs, Ys = self._standardize_views(X, Y, w)
-            self._check_standardized(Xs, Ys)
-            n, c = _dof(X.shape[0], w), self.regularization
-            cov_xx = (1 - c) * (_gram(Xs, Xs, w) / n) + c * np.eye(X.shape[1])
-            cov_yy = (1 - c) * (_gram(Ys, Ys, w) / n) + c * np.eye(Y.shape[1])
-            cov_xy = _gram(Xs, Ys, w) / n
+            moments = view_moments(X, Y, sample_weight=w)
+        return self._fit_moments(moments, X.shape[1], Y.shape[1], n_components)
+
+    def _fit_dask(self, X, y, sample_weight):
+        """:meth:`fit` on dask input: the statistics are reduced chunk by chunk."""
+        if y is None:
+            self._validate_views(X, y)  # the error for a missing second view
+        _check_feature_names(self, columns_frame(X), reset=True)
+        X, Y, w = as_dask_arrays(X, y, sample_weight, names=["X", "Y", "sample_weight"])
+        _check_n_features(self, X, reset=True)
+        self._y_one_column = Y.ndim == 1
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        if X.shape[0] < 2 or X.shape[1] < 1 or Y.shape[1] < 1:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 rows and 1 column in each view; got "
+                f"X of shape {X.shape} and Y of shape {Y.shape}."
+            )
+        n_components = self._check_n_components(X, Y)  # the bound the shapes set
+        moments = dask_view_moments(X, Y, w, name=type(self).__name__)
+        if w is not None:
+            check_weight_total(moments.weight, type(self).__name__)
+            n_components = self._check_n_components(X, Y, n_positive=moments.n_positive)
+        return self._fit_moments(moments, X.shape[1], Y.shape[1], n_components)
+
+    def _fit_moments(self, moments, p, q, n_components):
+        """The fit from the :class:`Moments` of the raw ``[X, Y]`` (no pass over the data)."""
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            sums = self._standardize_moments(moments, p)
+            n, c = moments.weight - 1.0, self.regularization
+            cov_xx = (1 - c) * (sums[:p, :p] / n) + c * np.eye(p)
+            cov_yy = (1 - c) * (sums[p:, p:] / n) + c * np.eye(q)
+            cov_xy = sums[:p, p:] / n
         if not all(np.all(np.isfinite(cov)) for cov in (cov_xx, cov_yy, cov_xy)):
             raise ValueError(
                 "CCA: the covariances of the views overflowed float64 (values too large "
@@ -149,18 +184,19 @@ class CCA(TwoViewBase):
         self.x_weights_, self.y_weights_, _, ranks = canonical_directions(
             cov_xx, cov_yy, cov_xy, n_components
         )
-        rank_deficient = ranks[0] < X.shape[1] or ranks[1] < Y.shape[1]
+        rank_deficient = ranks[0] < p or ranks[1] < q
         if c == 0 and rank_deficient:
             warnings.warn(
-                f"A view is rank deficient (ranks {ranks} for {X.shape[1]} and {Y.shape[1]} "
+                f"A view is rank deficient (ranks {ranks} for {p} and {q} "
                 "features) and regularization=0: the canonical directions are fitted on its "
                 "range and correlations may be spuriously high; set regularization > 0.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             if self.n_components is None:  # no more directions than the ranks carry
                 n_components = max(1, min(n_components, *ranks))
                 self.x_weights_ = self.x_weights_[:, :n_components]
                 self.y_weights_ = self.y_weights_[:, :n_components]
         self.n_components_ = n_components
-        return self._finish_fit(Xs, Ys, w)
+        # the views are centred: their cross-products about zero are the centred ones
+        return self._finish_fit_from_sums(sums, sums, n)

@@ -1,5 +1,6 @@
 """Gaussian naive Bayes with one diagonal variance shared by all classes."""
 
+from functools import partial
 from numbers import Real
 
 import numpy as np
@@ -10,8 +11,22 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import softmax
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.sparsefuncs import mean_variance_axis
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
+from ..utils._dask import (
+    as_dask_arrays,
+    columns_frame,
+    is_dask_collection,
+    map_row_blocks,
+    reduce_row_blocks,
+)
 from ..utils.validation import (
     SparseCheckedLinearClassifierMixin,
     check_n_classes,
@@ -118,7 +133,8 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+            Training data; a dask array or DataFrame is reduced chunk by chunk
+            (with ``y`` a dask array or Series of numeric labels).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -129,6 +145,8 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
         self : object
             The fitted estimator.
         """
+        if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+            return self._fit_dask(X, y, sample_weight)
         check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -188,26 +206,49 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
             self.class_count_ = np.zeros(n_classes)
             self.theta_ = np.zeros((n_classes, n_features))
             self._m2 = np.zeros((n_classes, n_features))
-        codes = np.searchsorted(self.classes_, y)
-        for k in range(n_classes):
-            mask = codes == k
-            w = weight[mask]
-            count = w.sum()
-            if count == 0:
-                continue
-            mean, m2 = _weighted_mean_m2(X[mask], w)
-            self._merge(k, count, mean, m2)
+        statistics = _class_statistics(X, y, weight, self.classes_)
+        for k, batch in enumerate(statistics.values()):
+            fitted = (self.class_count_[k], self.theta_[k], self._m2[k])
+            merged = _merge_moments(fitted if fitted[0] > 0 else None, batch)
+            if merged is not None:
+                self.class_count_[k], self.theta_[k], self._m2[k] = merged
         self._update_linear_model()
         return self
 
-    def _merge(self, k, count, mean, m2):
-        """Chan-Golub-LeVeque merge of (count, mean, M2) into class k."""
-        old = self.class_count_[k]
-        total = old + count
-        delta = mean - self.theta_[k]
-        self.theta_[k] += delta * (count / total)
-        self._m2[k] += m2 + delta**2 * (old * count / total)
-        self.class_count_[k] = total
+    def _fit_dask(self, X, y, sample_weight):
+        """:meth:`fit` on dask input: per-class statistics reduced chunk by chunk.
+
+        Each chunk's per-class (count, mean, M2) are those ``partial_fit`` computes;
+        they are merged by the same update, and the classes are the union of the
+        labels of the chunks.
+        """
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but the target "
+                "y is None."
+            )
+        _check_feature_names(self, columns_frame(X), reset=True)
+        Xd, yd, wd = as_dask_arrays(X, y, sample_weight, names=["X", "y", "sample_weight"])
+        _check_n_features(self, Xd, reset=True)
+        if yd.ndim != 1:
+            raise ValueError(f"y must be 1-D for {type(self).__name__}; got shape {yd.shape}.")
+        name = type(self).__name__
+        statistics = reduce_row_blocks(
+            partial(_checked_chunk_statistics, name=name), _merge_class_statistics, [Xd, yd, wd]
+        )
+        if hasattr(self, "classes_"):
+            del self.classes_  # a fresh fit, not an update
+        classes = np.array(sorted(statistics), dtype=yd.dtype)
+        check_n_classes(classes, name)
+        self.classes_ = classes
+        self.class_count_ = np.zeros(len(classes))
+        self.theta_ = np.zeros((len(classes), Xd.shape[1]))
+        self._m2 = np.zeros((len(classes), Xd.shape[1]))
+        for k, label in enumerate(sorted(statistics)):
+            if statistics[label] is not None:
+                self.class_count_[k], self.theta_[k], self._m2[k] = statistics[label]
+        self._update_linear_model()
+        return self
 
     def _update_linear_model(self):
         counts = self.class_count_
@@ -273,6 +314,8 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
             Joint log-likelihood of each class, without the terms common to all.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return self._predict_dask(X, "joint_log_proba")
         check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         scores = X @ self._joint_coef.T
@@ -291,6 +334,8 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probability of each class.
         """
+        if is_dask_collection(X):
+            return self._predict_dask(X, "log_proba")
         jll = self.predict_joint_log_proba(X)
         return jll - logsumexp(jll, axis=1, keepdims=True)
 
@@ -307,12 +352,142 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class; rows sum to 1.
         """
+        if is_dask_collection(X):
+            return self._predict_dask(X, "proba")
         return softmax(self.predict_joint_log_proba(X))
+
+    def decision_function(self, X):
+        """Linear decision function ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples (a dask array or DataFrame gives a lazy dask array).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            A vector for two classes (positive favours ``classes_[1]``), else one
+            column per class.
+        """
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            return self._predict_dask(X, "decision_function")
+        return super().decision_function(X)
+
+    def predict(self, X):
+        """Predict the class of each sample (the largest decision function).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples (a dask array or DataFrame gives a lazy dask array).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The predicted classes.
+        """
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            return self._predict_dask(X, "predict")
+        return super().predict(X)
+
+    def _predict_dask(self, X, kind):
+        """A prediction method on dask input: a lazy dask array, block by block."""
+        _check_feature_names(self, columns_frame(X), reset=False)
+        (X,) = as_dask_arrays(X)
+        _check_n_features(self, X, reset=False)
+        block = partial(
+            _predict_block,
+            kind=kind,
+            joint=(self._joint_coef, self._joint_intercept),
+            linear=(self.coef_, self.intercept_),
+            classes=self.classes_,
+        )
+        if kind == "predict":
+            return map_row_blocks(block, X, dtype=self.classes_.dtype)
+        if kind == "decision_function" and self.coef_.shape[0] == 1:
+            return map_row_blocks(block, X)
+        return map_row_blocks(block, X, len(self.classes_))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _class_statistics(X, y, weight, labels):
+    """Weighted ``(count, mean, M2)`` of the rows of each label: ``{label: triple}``.
+
+    A label without rows of positive weight gets None.
+    """
+    codes = np.searchsorted(labels, y)
+    statistics = {}
+    for k, label in enumerate(labels):
+        mask = codes == k
+        w = weight[mask]
+        count = w.sum()
+        statistics[label] = None if count == 0 else (count, *_weighted_mean_m2(X[mask], w))
+    return statistics
+
+
+def _merge_moments(a, b):
+    """Chan-Golub-LeVeque merge of two ``(count, mean, M2)`` triples (None: no rows)."""
+    if a is None or b is None:
+        return a if b is None else b
+    (old, mean_a, m2_a), (count, mean_b, m2_b) = a, b
+    total = old + count
+    delta = mean_b - mean_a
+    return total, mean_a + delta * (count / total), m2_a + (m2_b + delta**2 * (old * count / total))
+
+
+def _merge_class_statistics(a, b):
+    """The union of two ``{label: triple}`` maps, merging the labels they share."""
+    merged = dict(a)
+    for label, statistics in b.items():
+        merged[label] = _merge_moments(merged.get(label), statistics)
+    return merged
+
+
+def _checked_chunk_statistics(X, y, sample_weight, *, name):
+    """:func:`_class_statistics` of one dask chunk, checked as ``fit`` checks NumPy input."""
+    X = np.asarray(X, dtype=np.float64)
+    _assert_all_finite(X, allow_nan=False, input_name="X", estimator_name=name)
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        _assert_all_finite(y, allow_nan=False, input_name="y", estimator_name=name)
+    if y.shape[0]:
+        check_classification_targets(y)
+    try:  # a chunk may hold only zero weights: the total is checked after the reduction
+        weight = _check_sample_weight(
+            sample_weight,
+            X,
+            dtype=np.float64,
+            ensure_non_negative=True,
+            allow_all_zero_weights=True,
+        )
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    return _class_statistics(X, y, weight, np.unique(y))
+
+
+def _predict_block(block, *, kind, joint, linear, classes):
+    """One row block of a prediction method on dask input."""
+    X = np.asarray(block, dtype=np.float64)
+    _assert_all_finite(X, allow_nan=False, input_name="X")
+    if kind in ("decision_function", "predict"):
+        scores = X @ linear[0].T + linear[1]
+        if kind == "decision_function":
+            return scores.ravel() if scores.shape[1] == 1 else scores
+        indices = (scores.ravel() > 0).astype(int) if scores.shape[1] == 1 else scores.argmax(1)
+        return classes[indices]
+    jll = X @ joint[0].T + joint[1]
+    if kind == "joint_log_proba":
+        return jll
+    if kind == "log_proba":
+        return jll - logsumexp(jll, axis=1, keepdims=True)
+    return softmax(jll)
 
 
 def _weighted_mean_m2(X, w):

@@ -13,6 +13,7 @@ import numpy as np
 
 __all__ = [
     "as_dask_arrays",
+    "columns_frame",
     "is_dask_collection",
     "map_row_blocks",
     "reduce_row_blocks",
@@ -61,32 +62,50 @@ def _to_array(obj, name, ndim):
     return obj
 
 
-def as_dask_arrays(X, *others, names=None):
+def as_dask_arrays(X, *others, names=None, ndims=None):
     """``X`` and the row-aligned ``others`` as dask arrays with the same row chunks.
 
-    ``X`` (2-D) sets the row chunks; each of ``others`` (1-D or 2-D, dask or NumPy,
-    or None) is rechunked (or wrapped) to match.  Raises ValueError when the
-    numbers of rows differ.
+    ``X`` (2-D, dask or NumPy) sets the row chunks; each of ``others`` (dask or
+    NumPy, or None) is rechunked (or wrapped) to match.  ``ndims`` gives, per entry
+    of ``others``, the allowed numbers of dimensions (default ``(1, 2)``; e.g.
+    ``(1,)`` for bag ids or weights).  Raises ValueError when a shape or the numbers
+    of rows differ.
     """
     da = require_dask()
     names = names or ["X"] + [f"argument {i + 2}" for i in range(len(others))]
+    ndims = ndims or [(1, 2)] * len(others)
+    if not is_dask_collection(X):  # NumPy X with dask companions: X is wrapped
+        X = da.from_array(np.asarray(X))
     X = _to_array(X, names[0], ndim=(2,))
     out = [X]
-    for name, other in zip(names[1:], others):
+    for name, other, allowed in zip(names[1:], others, ndims):
         if other is None:
             out.append(None)
             continue
         if is_dask_collection(other):
-            other = _to_array(other, name, ndim=(1, 2))
+            other = _to_array(other, name, ndim=allowed)
         else:
             other = np.asarray(other)
-            if other.ndim not in (1, 2):
-                raise ValueError(f"{name} must be 1-D or 2-D; got shape {other.shape}.")
-            other = da.from_array(other, chunks=(X.chunks[0],) + other.shape[1:])
+            if other.ndim not in allowed:
+                raise ValueError(
+                    f"{name} must have {' or '.join(map(str, allowed))} dimensions; got an "
+                    f"array of shape {other.shape}."
+                )
         if other.shape[0] != X.shape[0]:
             raise ValueError(f"{name} has {other.shape[0]} rows but {names[0]} has {X.shape[0]}.")
+        if not is_dask_collection(other):
+            other = da.from_array(other, chunks=(X.chunks[0],) + other.shape[1:])
         out.append(other.rechunk((X.chunks[0],) + other.shape[1:]))
     return out
+
+
+def columns_frame(X):
+    """What carries the column names of ``X`` for scikit-learn's feature-name checks.
+
+    A dask DataFrame's empty pandas frame (its ``_meta``), which scikit-learn reads
+    without computing anything; any other ``X`` as it is.
+    """
+    return X._meta if is_dask_collection(X) and hasattr(X, "columns") else X
 
 
 def reduce_row_blocks(chunk_statistics, combine, arrays):

@@ -201,6 +201,69 @@ def test_cv_picks_a_rho_from_the_grid_and_scores_bags(rng):
     assert cv.cv_scores_[3, 0] == pytest.approx(by_hand, rel=1e-10)
 
 
+@pytest.mark.filterwarnings("ignore:The groups parameter is ignored")
+@pytest.mark.parametrize("cv", ["grouped", "cuts_bags", "shuffled_groups"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dense", [True, False])
+def test_cv_from_statistics_equals_refits_on_fold_copies(cv, fit_intercept, dense, rng):
+    """Fold statistics (total minus held-out, no copies) equal fitting each X[train] anew."""
+    from sklearn.model_selection import GroupShuffleSplit, KFold
+
+    n, d = 600, 5
+    X = rng.normal(size=(n, d)) + 2.0
+    bags = make_bags(n, 6, random_state=0)
+    y = aggregate_responses(X @ rng.normal(size=d) + rng.normal(size=n), bags)
+    weight = rng.integers(0, 3, size=n).astype(float)
+    weight[bags == bags[0]] = 0.0  # a bag of zero weight joins no fold
+    if not dense:
+        X = sparse.csr_matrix(np.where(rng.random(X.shape) < 0.4, 0.0, X))
+    rhos = [0.0, 0.01, 0.1, 0.5, 1.0]
+    splitter = {"grouped": 4, "cuts_bags": KFold(4), "shuffled_groups": GroupShuffleSplit(3)}[cv]
+    if cv == "shuffled_groups":
+        splitter.random_state = 0
+    est = AggregateLinearRegressionCV(rhos, alpha=1e-3, fit_intercept=fit_intercept, cv=splitter)
+    est.fit(X, y, bags=bags, sample_weight=weight)
+    if cv == "grouped":
+        _, codes = np.unique(bags, return_inverse=True)
+        kept = np.flatnonzero(np.bincount(codes, weights=weight)[codes] > 0)
+        splits = [
+            (kept[train], kept[test])
+            for train, test in GroupKFold(4).split(kept, groups=bags[kept])
+        ]
+    else:
+        splits = list(splitter.split(X, y, groups=bags))
+    expected = np.empty((len(rhos), len(splits)))
+    for j, (train, test) in enumerate(splits):
+        for i, rho in enumerate(rhos):
+            fold = AggregateLinearRegression(rho, alpha=1e-3, fit_intercept=fit_intercept)
+            fold.fit(X[train], y[train], bags=bags[train], sample_weight=weight[train])
+            expected[i, j] = bag_mean_squared_error(
+                y[test], fold.predict(X[test]), bags=bags[test], sample_weight=weight[test]
+            )
+    np.testing.assert_allclose(est.cv_scores_, expected, rtol=1e-10, atol=0)
+    assert est.rho_ == rhos[int(np.argmin(expected.mean(axis=1)))]
+    refit = AggregateLinearRegression(est.rho_, alpha=1e-3, fit_intercept=fit_intercept)
+    refit.fit(X, y, bags=bags, sample_weight=weight)
+    np.testing.assert_allclose(est.coef_, refit.coef_, rtol=0, atol=1e-10)
+    assert est.intercept_ == pytest.approx(refit.intercept_, abs=1e-10)
+    assert est.n_bags_ == refit.n_bags_ == np.unique(bags[weight > 0]).size
+
+
+def test_group_kfold_replica_equals_group_kfold():
+    """The vectorised fold assignment of the CV is GroupKFold's, ties included."""
+    from sklearn_losses.aggregate._bags import group_kfold
+
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        n_groups = int(rng.integers(2, 120))
+        n_splits = int(rng.integers(2, min(n_groups, 8) + 1))
+        high = [2, 4, 30][trial % 3]  # all equal, few sizes, many sizes
+        groups = np.repeat(np.arange(n_groups), rng.integers(1, high, size=n_groups))
+        fold = group_kfold(np.bincount(groups), n_splits)[groups]
+        for k, (_, test) in enumerate(GroupKFold(n_splits).split(groups, groups=groups)):
+            np.testing.assert_array_equal(np.flatnonzero(fold == k), test)
+
+
 def test_bag_mean_squared_error():
     assert bag_mean_squared_error([1, 2, 3], [1, 2, 4]) == pytest.approx(1 / 3)
     assert bag_mean_squared_error([2, 2, 5], [1, 3, 4], bags=[0, 0, 1]) == pytest.approx(1 / 3)
