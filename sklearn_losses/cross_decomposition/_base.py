@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 from ..utils._dask import as_dask_arrays, columns_frame, is_dask_collection, map_row_blocks
 from ..utils.validation import check_sample_weight
 from ._loss import check_weight_total
-from ._statistics import view_moments
+from ._statistics import dask_view_moments, view_moments
 
 
 @validate_params(
@@ -80,6 +80,15 @@ def _paired_correlations(x_scores, y_scores):
     yc = y_scores - y_scores.mean(axis=0)
     denom = np.sqrt((xc**2).sum(axis=0) * (yc**2).sum(axis=0))
     return np.divide((xc * yc).sum(axis=0), denom, out=np.zeros(denom.shape), where=denom > 0)
+
+
+def _correlations_from_comoment(comoment):
+    """Paired correlations of ``[x_scores, y_scores]`` from their centred cross-products."""
+    k = comoment.shape[0] // 2
+    variances = np.diag(comoment)
+    denom = np.sqrt(variances[:k] * variances[k:])
+    cross = np.diag(comoment[:k, k:])
+    return np.divide(cross, denom, out=np.zeros(k), where=denom > 0)
 
 
 def _dof(n_rows, sample_weight=None):
@@ -291,7 +300,12 @@ class TwoViewMixin:
         """
         if sample_weight is not None:
             raise ValueError("score does not support sample_weight.")
-        return float(_paired_correlations(*self.transform(X, y)).mean())
+        x_scores, y_scores = self.transform(X, y)
+        if is_dask_collection(x_scores):
+            # the scores' correlations from their moments, reduced chunk by chunk
+            moments = dask_view_moments(x_scores, y_scores, None, name=type(self).__name__)
+            return float(_correlations_from_comoment(moments.comoment).mean())
+        return float(_paired_correlations(x_scores, y_scores).mean())
 
 
 class TwoViewBase(

@@ -130,3 +130,11 @@ def test_invalid_dask_weights_and_shapes_are_clear_errors(views):
     fitted = CCA(2).fit(_dask(X), _dask(Y))
     with pytest.raises(ValueError, match="features"):
         fitted.transform(_dask(X[:, :-1]))
+
+
+def test_score_on_dask_views_equals_numpy_score(views):
+    X, Y, _ = views
+    fitted = CCA(n_components=3).fit(X[:1000], Y[:1000])
+    on_dask = fitted.score(_dask(X), _dask(Y))
+    assert isinstance(on_dask, float)
+    assert on_dask == pytest.approx(fitted.score(X, Y), rel=1e-12)
