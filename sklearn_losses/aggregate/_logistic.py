@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit, log_expit
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import type_of_target
@@ -12,10 +12,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..utils._convergence import lbfgs
 from ..utils.validation import check_n_classes, check_sample_weight
 from ._bags import BagOperator, check_bags
+from ._loss import LogisticBagObjective
 
 __all__ = ["AggregateLogisticRegression"]
-
-_EPS = 1e-12
 
 
 class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -139,7 +138,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
         codes = check_bags(bags, X.shape[0])
         weight = check_sample_weight(sample_weight, X, type(self).__name__)
         op = BagOperator(codes, weight)
-        problem = _Objective(
+        problem = LogisticBagObjective(
             X, op.mean(target)[op.codes], op, weight, self.rho, self.alpha, self.fit_intercept
         )
         result = lbfgs(
@@ -228,34 +227,3 @@ def _encode_target(est, y):
     raise ValueError(
         f"y must hold binary labels or bag proportions in [0, 1]; got target type {kind!r}."
     )
-
-
-class _Objective:
-    """Value and gradient of the interpolated bag/instance cross-entropy."""
-
-    def __init__(self, X, y_bag, bags, weight, rho, alpha, fit_intercept):
-        self.X, self.y_bag, self.bags, self.weight = X, y_bag, bags, weight
-        self.rho, self.alpha, self.fit_intercept = rho, alpha, fit_intercept
-        self.total = weight.sum()
-        self.q = bags.mean(y_bag)  # bag proportions
-
-    def __call__(self, theta):
-        coef, intercept = theta[:-1], theta[-1] if self.fit_intercept else 0.0
-        z = self.X @ coef + intercept
-        p = expit(z)
-        w, rho, q = self.weight, self.rho, self.q
-        # instance level: CE(ybar_a, p_i), written with log-sigmoids for stability
-        instance = -(self.y_bag * log_expit(z) + (1 - self.y_bag) * log_expit(-z))
-        value = rho * (w @ instance)
-        d_z = rho * w * (p - self.y_bag)
-        if rho < 1:
-            p_bar = np.clip(self.bags.mean(p), _EPS, 1 - _EPS)
-            bag = -(q * np.log(p_bar) + (1 - q) * np.log1p(-p_bar))
-            value += (1 - rho) * (self.bags.weight @ bag)
-            c = (p_bar - q) / (p_bar * (1 - p_bar))
-            d_z += (1 - rho) * w * c[self.bags.codes] * p * (1 - p)
-        d_z = np.where(self.bags.row_kept, d_z, 0.0)
-        grad = np.empty_like(theta)
-        grad[:-1] = self.X.T @ d_z / self.total + self.alpha * coef
-        grad[-1] = d_z.sum() / self.total if self.fit_intercept else 0.0
-        return value / self.total + 0.5 * self.alpha * coef @ coef, grad

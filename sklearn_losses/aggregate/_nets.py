@@ -18,8 +18,9 @@ class BagLoss(nn.Module):
     """Bag-level squared loss plus rho times the within-bag prediction variance.
 
     ``target`` holds two columns: the (aggregate) response and the bag code.  On a
-    batch of whole bags this is the per-batch version of
-    :class:`AggregateLinearRegression`'s objective, divided by the batch size.
+    batch of whole bags this is twice :func:`~sklearn_losses.aggregate._loss.squared_bag_loss`,
+    the family's definition (tested against it), which
+    :class:`AggregateLinearRegression` minimises in closed form.
     With row weights ``w`` (see :func:`~sklearn_losses._torch.split_sample_weight`)
     it is ``[sum_a W_a (ybar_a - fbar_a)^2 + rho sum_i w_i (f_i - fbar_a)^2] / sum_i w_i``,
     with weighted bag means and bag weights ``W_a = sum_{i in a} w_i``, as in

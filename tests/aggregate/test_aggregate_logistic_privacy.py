@@ -12,7 +12,7 @@ from sklearn_losses.aggregate import (
     privatize_responses,
 )
 from sklearn_losses.aggregate._bags import BagOperator
-from sklearn_losses.aggregate._logistic import _Objective
+from sklearn_losses.aggregate._loss import LogisticBagObjective
 
 
 def cross_entropy(q, p):
@@ -42,7 +42,8 @@ def llp_data(rng):
 def test_objective_and_gradient_against_definition(rho, llp_data, rng):
     X, y, bags = llp_data
     op = BagOperator(bags, np.ones(len(y)))
-    obj = _Objective(X, op.mean(y.astype(float))[op.codes], op, np.ones(len(y)), rho, 0.01, True)
+    y_bag = op.mean(y.astype(float))[op.codes]
+    obj = LogisticBagObjective(X, y_bag, op, np.ones(len(y)), rho, 0.01, True)
     theta = rng.normal(size=4) * 0.5
     value, grad = obj(theta)
     assert value == pytest.approx(explicit_objective(theta, X, y, bags, rho, 0.01), rel=1e-10)
