@@ -60,6 +60,15 @@ def check_bags(bags, n_samples, *, input_name="X"):
                 f"Mix of bag id types ({' and '.join(sorted(kinds))}) in bags; bag ids "
                 "must be all numbers or all strings."
             )
+    if kind in "iu" and bags.size:
+        # small integer ids (the common case): codes by a presence table, in O(n)
+        low, high = int(bags.min()), int(bags.max())
+        if high - low < 2 * bags.shape[0] + 1024 and high <= np.iinfo(np.intp).max:
+            offsets = bags.astype(np.intp, copy=False)  # no wrap-around of small types
+            offsets = offsets - low if low else offsets
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[offsets] = True
+            return (np.cumsum(present, dtype=np.intp) - 1)[offsets]
     try:
         _, codes = np.unique(bags, return_inverse=True)
     except TypeError as exc:  # e.g. unorderable objects

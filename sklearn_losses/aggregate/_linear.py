@@ -13,7 +13,7 @@ from ..utils._dask import as_dask_arrays, columns_frame, is_dask_collection, map
 from ..utils.validation import check_sample_weight, check_sparse_structure
 from ._bags import check_bags
 from ._scoring import BagScoreMixin
-from ._statistics import NormalEquations, chunk_statistics, dask_statistics
+from ._statistics import NormalEquations, accumulate_statistics
 
 __all__ = ["AggregateLinearRegression"]
 
@@ -37,13 +37,26 @@ def _check_total_weight(stats, estimator):
         )
 
 
+def _in_memory(values, name):
+    """A dask array or Series of one number per row, computed chunk by chunk into NumPy."""
+    from ..utils._dask import _to_array, require_dask
+
+    da = require_dask()
+    values = _to_array(values, name, ndim=(1, 2))
+    out = np.empty(values.shape, dtype=values.dtype)
+    da.store(values, out, lock=False)
+    return out
+
+
 def _check_dask_input(estimator, X, y, bags, sample_weight, *, in_memory=False):
     """Lazy checks of dask ``fit`` input; sets ``n_features_in_`` and ``feature_names_in_``.
 
-    Returns ``X`` as a dask array, ``y``, the bag keys (dask ids, or NumPy codes
-    with their number), and the weights; finiteness is checked chunk by chunk in
-    the reduction.  ``in_memory`` computes the bag ids and weights (one number per
-    row each), as the cross-validation needs them to assign bags to folds.
+    Returns ``X`` as a dask array, ``y``, the bag codes (computed: one integer per
+    row, in memory) with their number, and the weights; finiteness of ``X``,
+    ``y`` and dask weights is checked chunk by chunk in the reduction.
+    ``in_memory`` computes the weights too (one number per row), as the
+    cross-validation needs them to assign bags to folds, and gives codes for
+    ``bags=None`` (one bag per row).
     """
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but y is None.")
@@ -63,23 +76,20 @@ def _check_dask_input(estimator, X, y, bags, sample_weight, *, in_memory=False):
     if y.ndim == 2 and y.shape[1] != 1:
         raise ValueError(f"y must be 1-D (one response per row); got shape {y.shape}.")
     estimator.n_features_in_ = n_features
-    if in_memory:
-        bags = bags.compute() if is_dask_collection(bags) else bags
-        if is_dask_collection(sample_weight):
-            sample_weight = np.asarray(sample_weight.compute()).ravel()
-        if bags is None:
-            bags = np.arange(n_samples)
     if is_dask_collection(bags):
-        keys, n_keys = bags, None
-    elif bags is None:
-        keys, n_keys = None, None
-    else:
-        keys = check_bags(bags, n_samples)
-        n_keys = int(keys.max(initial=-1)) + 1
-    if not is_dask_collection(sample_weight):
+        bags = _in_memory(bags, "bags")
+    if in_memory and is_dask_collection(sample_weight):
+        sample_weight = _in_memory(sample_weight, "sample_weight").ravel()
+    codes, n_keys = None, None
+    if bags is not None or in_memory:
+        codes = check_bags(bags, n_samples)
+        n_keys = int(codes.max(initial=-1)) + 1
+        if n_keys <= np.iinfo(np.int32).max:  # half the memory of the one array of n_samples
+            codes = codes.astype(np.int32)
+    if sample_weight is not None and not is_dask_collection(sample_weight):
         shape_only = np.empty((n_samples, 0))
         sample_weight = check_sample_weight(sample_weight, shape_only, type(estimator).__name__)
-    return X, y, keys, n_keys, sample_weight
+    return X, y, codes, n_keys, sample_weight
 
 
 class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
@@ -115,12 +125,15 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
 
     Dask input: ``fit`` accepts dask arrays and dask DataFrames / Series for ``X``,
     ``y``, ``bags`` and ``sample_weight`` (NumPy ``bags`` / ``sample_weight`` beside
-    a dask ``X`` too) and reduces the statistics chunk by chunk without
-    materialising ``X``; a bag may span chunks in any order (the per-bag sums are
-    merged by bag id, so dask ``bags`` must be numeric).  Finiteness is checked in
-    each chunk as it is read.  The fitted attributes are NumPy arrays, so the model
-    pickles and predicts on NumPy as usual; ``predict`` on dask input returns a
-    lazy dask array.
+    a dask ``X`` too) and accumulates the statistics chunk by chunk without
+    materialising ``X``; a bag may span chunks in any order.  The bag ids (one
+    number per row, so dask ``bags`` must be numeric) are computed into memory
+    and coded once, and each chunk's bag sums are added in place into one table
+    of ``n_bags x n_features`` sums: besides a few chunks, the fit holds that
+    table and one integer per row.  Finiteness is checked in each chunk as it is
+    read.  The fitted attributes are NumPy arrays, so the model pickles and
+    predicts on NumPy as usual; ``predict`` on dask input returns a lazy dask
+    array.
 
     Scoring: ``score(X, y, bags=bags)`` is the R^2 of the bag means, the score for
     responses known only as bag aggregates; without ``bags`` it is the row-level
@@ -218,16 +231,17 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         if is_dask_collection(X):
-            X, y, keys, n_keys, weight = _check_dask_input(self, X, y, bags, sample_weight)
-            stats = dask_statistics(X, y, keys, weight, n_keys=n_keys)
-            _check_total_weight(stats, self)
+            X, y, codes, n_keys, weight = _check_dask_input(self, X, y, bags, sample_weight)
         else:
             check_sparse_structure(X)  # before validate_data: scipy's conversions trust it
             X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
-            keys = None if bags is None else check_bags(bags, X.shape[0])
+            codes = None if bags is None else check_bags(bags, X.shape[0])
             weight = check_sample_weight(sample_weight, X, type(self).__name__)
-            n_keys = None if keys is None else int(keys.max(initial=-1)) + 1
-            stats = chunk_statistics(X, y, keys, weight, n_keys=n_keys)
+            n_keys = None if codes is None else int(codes.max(initial=-1)) + 1
+        # one pass over row blocks, into one preallocated table of bag sums
+        stats = accumulate_statistics(X, y, codes, weight, n_keys=n_keys)
+        del codes
+        _check_total_weight(stats, self)
         stats.drop_empty_bags()
         equations = NormalEquations.from_statistics(stats, self.fit_intercept)
         self.coef_, self.intercept_, singular = equations.solve(self.rho, self.alpha)

@@ -12,13 +12,7 @@ from ..utils._dask import is_dask_collection
 from ..utils.validation import check_sample_weight, check_sparse_structure
 from ._bags import bag_pieces, cells_of_splits, check_bags, group_kfold
 from ._linear import AggregateLinearRegression, _check_dask_input, _check_total_weight
-from ._statistics import (
-    NormalEquations,
-    bag_products,
-    chunk_statistics,
-    dask_statistics,
-    sum_by,
-)
+from ._statistics import NormalEquations, accumulate_statistics, bag_products, sum_by
 
 __all__ = ["AggregateLinearRegressionCV", "default_rhos"]
 
@@ -179,8 +173,10 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
         n_cells = train_cells.shape[1]
         keys, piece_bag, piece_cell, cut = bag_pieces(codes, cells, n_cells)
         # one pass over the rows: per-bag sums and the Gram matrix of each cell (fold)
-        compute = dask_statistics if dask_input else chunk_statistics
-        stats = compute(X, y, keys, weight, cells, n_keys=piece_bag.shape[0], n_cells=n_cells)
+        stats = accumulate_statistics(
+            X, y, keys, weight, cells, n_keys=piece_bag.shape[0], n_cells=n_cells
+        )
+        del keys, cells
         _check_total_weight(stats, self)
         stats.drop_empty_bags()
         piece_bag, piece_cell = piece_bag[stats.ids], piece_cell[stats.ids]

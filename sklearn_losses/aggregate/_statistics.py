@@ -5,23 +5,37 @@ only, per bag ``a``, its total weight ``W_a``, its weighted feature sum
 ``S_a = sum_{i in a} w_i x_i`` and response sum ``T_a = sum_{i in a} w_i y_i``, and,
 over the rows of each *cell* (all rows for a single fit, the rows of one
 cross-validation fold for the CV estimator), the weighted moments ``W``, ``sum w x``,
-``sum w y``, ``X^T W X`` and ``X^T W y``.  Both reduce over row blocks in any order:
-:func:`chunk_statistics` computes them for one block of rows (a NumPy array, a CSR
-matrix, or one chunk of a dask array) and :func:`combine` merges two of them,
-adding the moments and merging the bag sums by bag id (a groupby-style reduction,
-so a bag may span blocks in any order).  NumPy input is one block; dask input is
-reduced chunk by chunk with :func:`~sklearn_losses.utils._dask.reduce_row_blocks`.
-The normal equations (:class:`NormalEquations`) are then built from the statistics
-alone: the data are never touched again.
+``sum w y``, ``X^T W X`` and ``X^T W y``.  :func:`accumulate_statistics` computes
+them in one pass over row blocks, for NumPy, sparse and dask input alike: the bag
+ids are first mapped to global codes ``0..n_bags-1`` (one integer per row, in
+memory), one table of bag sums is preallocated, and each block's statistics
+(:func:`chunk_statistics`: its bags' partial sums and its moments) are added into
+it in place (:func:`add_statistics`), so a bag may span blocks in any order and
+the O(n_bags d) table is never copied.  NumPy input is walked in row slices; dask
+input chunk by chunk (one chunk computed at a time on dask's synchronous
+scheduler, two on a parallel one), so a dask fit holds a few chunks, the table
+and one bag code per row.  The normal equations (:class:`NormalEquations`) are
+then built from the statistics alone: the data are never touched again.
 """
 
 import numpy as np
 from scipy import sparse
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-__all__ = ["AggregateStatistics", "NormalEquations", "bag_products", "chunk_statistics", "combine"]
+from ._kernels import add_rows
+
+__all__ = [
+    "AggregateStatistics",
+    "NormalEquations",
+    "accumulate_statistics",
+    "add_statistics",
+    "bag_products",
+    "chunk_statistics",
+]
 
 _BLOCK = 65536  # rows per block of the weighted Gram matrix: O(block * d) extra memory
+_ROWS = 131072  # rows per slice of NumPy input: its bag sums are O(slice * d) extra memory
+_CHUNKS_AT_ONCE = 2  # dask chunks computed per call: what bounds the memory of a dask fit
 
 
 class AggregateStatistics:
@@ -42,14 +56,25 @@ class AggregateStatistics:
     """
 
     def drop_empty_bags(self):
-        """Remove bags of zero total weight (they carry nothing to fit or score)."""
-        if self.ids is not None:
-            keep = self.bag_weight > 0
-            if not keep.all():
-                self.ids = self.ids[keep]
-                self.bag_weight = self.bag_weight[keep]
-                self.bag_x = self.bag_x[keep]
-                self.bag_y = self.bag_y[keep]
+        """Remove bags of zero total weight (they carry nothing to fit or score).
+
+        The table is compacted in place, block by block (no copy of it).
+        """
+        if self.ids is None:
+            return self
+        keep = self.bag_weight > 0
+        if keep.all():
+            return self
+        tables = [self.ids, self.bag_weight, self.bag_x, self.bag_y]
+        n_kept = 0
+        for start in range(0, keep.shape[0], _BLOCK):
+            rows = slice(start, start + _BLOCK)
+            kept = keep[rows]
+            end = n_kept + int(np.count_nonzero(kept))
+            for table in tables:  # the destination never runs past the rows read so far
+                table[n_kept:end] = table[rows][kept]
+            n_kept = end
+        self.ids, self.bag_weight, self.bag_x, self.bag_y = (t[:n_kept] for t in tables)
         return self
 
 
@@ -69,7 +94,7 @@ def _check_block(X, y, keys, weight):
             raise ValueError("Negative values in data passed to sample_weight.")
 
 
-def chunk_statistics(X, y, keys, weight, cells=None, *, n_keys=None, n_cells=1, check=False):
+def chunk_statistics(X, y, keys, weight, cells=None, *, n_cells=1, check=False):
     """The :class:`AggregateStatistics` of one block of rows.
 
     Parameters
@@ -79,8 +104,8 @@ def chunk_statistics(X, y, keys, weight, cells=None, *, n_keys=None, n_cells=1, 
     y : ndarray of shape (n_rows,) or (n_rows, 1)
         Responses (or broadcast bag aggregates).
     keys : ndarray of shape (n_rows,) or None
-        Bag id of each row (None: every row is its own bag).  With ``n_keys`` they
-        are codes ``0..n_keys-1`` and no sorting is needed.
+        Bag code of each row (None: every row is its own bag).  The block's bag
+        sums are those of its own bags, ``ids`` (sorted), for :func:`add_statistics`.
     weight : ndarray of shape (n_rows,) or None
         Non-negative row weights (None: ones).
     cells : ndarray of shape (n_rows,) or None
@@ -105,11 +130,8 @@ def chunk_statistics(X, y, keys, weight, cells=None, *, n_keys=None, n_cells=1, 
     stats = AggregateStatistics()
     stats.ids = None
     if keys is not None:
-        if n_keys is None:
-            stats.ids, inverse = np.unique(keys, return_inverse=True)
-            inverse = inverse.ravel()
-        else:
-            stats.ids, inverse = np.arange(n_keys), np.asarray(keys, dtype=np.intp)
+        stats.ids, inverse = np.unique(keys, return_inverse=True)
+        inverse = inverse.ravel()
         n_bags = stats.ids.shape[0]
         # one entry per column: the scatter-add S_a = sum_{i in a} w_i x_i without a sort
         op = sparse.csc_matrix((weight, inverse, np.arange(n_rows + 1)), shape=(n_bags, n_rows))
@@ -155,26 +177,142 @@ def _add_moments(stats, cell, X, y, weight):
     stats.n_positive[cell] += np.count_nonzero(weight > 0)
 
 
-def combine(a, b):
-    """Merge the statistics of two disjoint sets of rows (bag sums merged by bag id)."""
-    out = AggregateStatistics()
+def empty_statistics(n_keys, n_features, n_cells=1):
+    """Zero statistics with a preallocated table of ``n_keys`` bags (None: no bag sums)."""
+    stats = AggregateStatistics()
+    stats.ids = None
+    if n_keys is not None:
+        stats.ids = np.arange(n_keys)
+        stats.bag_weight = np.zeros(n_keys)
+        stats.bag_x = np.zeros((n_keys, n_features))
+        stats.bag_y = np.zeros(n_keys)
+    stats.weight = np.zeros(n_cells)
+    stats.n_positive = np.zeros(n_cells, dtype=np.int64)
+    stats.x_sum = np.zeros((n_cells, n_features))
+    stats.y_sum = np.zeros(n_cells)
+    stats.gram = np.zeros((n_cells, n_features, n_features))
+    stats.xy = np.zeros((n_cells, n_features))
+    return stats
+
+
+def add_statistics(total, part):
+    """Add the statistics of a block of rows into ``total`` (from :func:`empty_statistics`).
+
+    In place: the moments are added, and the block's bag sums are added into the
+    table at its bag codes ``part.ids``.
+    """
     for name in ("weight", "n_positive", "x_sum", "y_sum", "gram", "xy"):
-        setattr(out, name, getattr(a, name) + getattr(b, name))
-    if a.ids is None:
-        out.ids = None
+        np.add(getattr(total, name), getattr(part, name), out=getattr(total, name))
+    if total.ids is not None and part.ids.shape[0]:
+        # what the compiled kernel assumes (it runs without bounds checks)
+        n_bags, n_features = total.bag_x.shape
+        if part.ids.min() < 0 or part.ids.max() >= n_bags:
+            raise ValueError("bag codes out of the range of the table of bag sums.")
+        if part.bag_x.shape != (part.ids.shape[0], n_features) or not (
+            part.bag_weight.shape == part.bag_y.shape == part.ids.shape
+        ):
+            raise ValueError("the bag sums of a block do not match its bag codes.")
+        add_rows(
+            total.bag_weight,
+            total.bag_x,
+            total.bag_y,
+            np.ascontiguousarray(part.ids, dtype=np.intp),
+            np.ascontiguousarray(part.bag_weight),
+            np.ascontiguousarray(part.bag_x),
+            np.ascontiguousarray(part.bag_y),
+        )
+    return total
+
+
+def _numpy_blocks(X, y, codes, weight, cells, n_cells):
+    """The statistics of ``X``'s row slices, one after the other."""
+    for start in range(0, X.shape[0], _ROWS):
+        rows = slice(start, start + _ROWS)
+        yield chunk_statistics(
+            X[rows],
+            y[rows],
+            None if codes is None else codes[rows],
+            None if weight is None else weight[rows],
+            None if cells is None else cells[rows],
+            n_cells=n_cells,
+        )
+
+
+def _dask_blocks(X, y, codes, weight, cells, n_cells):
+    """The statistics of dask ``X``'s row chunks, one or two computed at a time.
+
+    One blockwise graph over the row-aligned arrays (so a chunk of X that ``y``
+    is computed from is computed once), checked for finiteness chunk by chunk.
+    """
+    from ..utils._dask import as_dask_arrays, require_dask
+
+    da = require_dask()
+    import dask
+    from dask.base import get_scheduler
+    from dask.local import get_sync
+
+    arrays = as_dask_arrays(
+        X, y, codes, weight, cells, names=["X", "y", "bags", "sample_weight", "cells"]
+    )
+    present = [a is not None for a in arrays[1:]]
+
+    def block(X, *others):
+        it = iter(others)
+        args = [next(it) if p else None for p in present]
+        out = np.empty((1, 1), dtype=object)
+        out[0, 0] = chunk_statistics(X, *args, n_cells=n_cells, check=True)
         return out
-    out.ids, inverse = np.unique(np.concatenate([a.ids, b.ids]), return_inverse=True)
-    inverse = inverse.ravel()
-    n_bags = out.ids.shape[0]
-    out.bag_weight = np.zeros(n_bags)
-    out.bag_x = np.zeros((n_bags, a.bag_x.shape[1]))
-    out.bag_y = np.zeros(n_bags)
-    # ids are unique within each side, so plain fancy-index additions are exact
-    for part, index in ((a, inverse[: a.ids.shape[0]]), (b, inverse[a.ids.shape[0] :])):
-        out.bag_weight[index] += part.bag_weight
-        out.bag_x[index] += part.bag_x
-        out.bag_y[index] += part.bag_y
-    return out
+
+    # X's column index stays in the output (one column chunk), so no block is concatenated
+    pairs = [arrays[0].rechunk({1: -1}), "ij"]
+    for a in arrays[1:]:
+        if a is not None:
+            pairs += [a[:, 0] if a.ndim == 2 else a, "i"]
+    parts = da.blockwise(
+        block,
+        "ij",
+        *pairs,
+        dtype=object,
+        adjust_chunks={"i": 1, "j": 1},
+        meta=np.empty((0, 0), dtype=object),
+    ).to_delayed()
+    parts = list(parts.ravel())
+    # one chunk at a time on the synchronous scheduler, a couple on a parallel one
+    at_once = 1 if get_scheduler() is get_sync else _CHUNKS_AT_ONCE
+    for start in range(0, len(parts), at_once):
+        results = list(dask.compute(*parts[start : start + at_once]))
+        while results:  # hold no block here once it is handed on
+            yield results.pop(0).ravel()[0]
+
+
+def accumulate_statistics(X, y, codes, weight, cells=None, *, n_keys=None, n_cells=1):
+    """The :class:`AggregateStatistics` of all rows, accumulated in place block by block.
+
+    Parameters
+    ----------
+    X : ndarray, CSR matrix or dask array of shape (n_samples, d)
+        Features (a dask array is read chunk by chunk, never materialised).
+    y : ndarray or dask array of shape (n_samples,) or (n_samples, 1)
+        Responses.
+    codes : ndarray of shape (n_samples,) or None
+        Bag code ``0..n_keys-1`` of each row, in memory (None: every row is its
+        own bag, and no table is kept).
+    weight : ndarray, dask array of shape (n_samples,) or None
+        Non-negative row weights (None: ones); dask weights are checked chunk by
+        chunk, as are dask ``X`` and ``y``.
+    cells : ndarray of shape (n_samples,) or None
+        Cell code ``0..n_cells-1`` of each row (None: all rows in cell 0).
+    n_keys : int or None
+        Number of bag codes: the rows of the preallocated table.
+    """
+    from ..utils._dask import is_dask_collection
+
+    total = empty_statistics(None if codes is None else n_keys, X.shape[1], n_cells)
+    blocks = _dask_blocks if is_dask_collection(X) else _numpy_blocks
+    for part in blocks(X, y, codes, weight, cells, n_cells):
+        add_statistics(total, part)
+        del part
+    return total
 
 
 def sum_by(ids, weight, x, y):
@@ -191,8 +329,16 @@ def sum_by(ids, weight, x, y):
 
 
 def bag_products(weight, x, y):
-    """``sum_a S_a S_a^T / W_a`` and ``sum_a S_a T_a / W_a`` over bags of positive weight."""
-    return x.T @ (x / weight[:, None]), x.T @ (y / weight)
+    """``sum_a S_a S_a^T / W_a`` and ``sum_a S_a T_a / W_a`` over bags of positive weight.
+
+    Summed over blocks of bags: O(block * d) extra memory, not a scaled copy of ``x``.
+    """
+    between, rhs = np.zeros((x.shape[1], x.shape[1])), np.zeros(x.shape[1])
+    for start in range(0, weight.shape[0], _BLOCK):
+        rows = slice(start, start + _BLOCK)
+        between += x[rows].T @ (x[rows] / weight[rows, None])
+        rhs += x[rows].T @ (y[rows] / weight[rows])
+    return between, rhs
 
 
 class NormalEquations:
@@ -268,21 +414,3 @@ class NormalEquations:
         keep = eigvals > eigvals.max(initial=0.0) * A.shape[0] * np.finfo(float).eps
         coef = eigvecs[:, keep] @ ((eigvecs[:, keep].T @ self.rhs) / eigvals[keep])
         return coef, self.y_mean - self.x_mean @ coef, True
-
-
-def dask_statistics(X, y, bags, sample_weight, cells=None, *, n_keys=None, n_cells=1):
-    """Reduce :func:`chunk_statistics` over the row chunks of dask ``X`` (X never materialised).
-
-    ``X`` is a dask array with known row chunks; ``y``, ``bags`` (ids, or codes with
-    ``n_keys``), ``sample_weight`` and ``cells`` are row-aligned dask or NumPy arrays
-    or None.  Every chunk is checked for finiteness inside the reduction.
-    """
-    from functools import partial
-
-    from ..utils._dask import as_dask_arrays, reduce_row_blocks
-
-    arrays = as_dask_arrays(
-        X, y, bags, sample_weight, cells, names=["X", "y", "bags", "sample_weight", "cells"]
-    )
-    statistics = partial(chunk_statistics, n_keys=n_keys, n_cells=n_cells, check=True)
-    return reduce_row_blocks(statistics, combine, arrays)

@@ -355,3 +355,46 @@ def test_bad_bags_and_weights(kwargs, match, rng):
 def test_rho_outside_unit_interval(rho, rng):
     with pytest.raises(ValueError, match="rho"):
         AggregateLinearRegression(rho=rho).fit(rng.normal(size=(10, 2)), rng.normal(size=10))
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_statistics_accumulated_over_many_blocks_equal_one_block(dense, rng, monkeypatch):
+    """Row slices added into one table, compacted and multiplied block by block: same fit."""
+    from sklearn_losses.aggregate import _statistics
+
+    n, d = 1500, 4
+    X = rng.normal(size=(n, d)) + 1.0
+    bags = make_bags(n, 5, random_state=0) * 3 - 7  # integer ids, not codes
+    y = aggregate_responses(X @ rng.normal(size=d) + rng.normal(size=n), bags)
+    weight = rng.integers(0, 3, size=n).astype(float)
+    weight[np.isin(bags, bags[:40])] = 0.0  # zero-weight bags all over the table
+    if not dense:
+        X = sparse.csr_matrix(np.where(rng.random(X.shape) < 0.4, 0.0, X))
+    models = [AggregateLinearRegression(0.3), AggregateLinearRegressionCV([0.0, 0.3, 1.0])]
+    expected = [clone(m).fit(X, y, bags=bags, sample_weight=weight) for m in models]
+    monkeypatch.setattr(_statistics, "_ROWS", 97)
+    monkeypatch.setattr(_statistics, "_BLOCK", 13)
+    for model, reference in zip(models, expected):
+        got = clone(model).fit(X, y, bags=bags, sample_weight=weight)
+        np.testing.assert_allclose(got.coef_, reference.coef_, rtol=0, atol=1e-10)
+        assert got.n_bags_ == reference.n_bags_ == np.unique(bags[weight > 0]).size
+    np.testing.assert_allclose(got.cv_scores_, expected[1].cv_scores_, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize(
+    "bags",
+    [
+        np.array([5, -3, 5, 0, -3, 9]),
+        np.array([7, 2, 2, 7], dtype=np.uint16),
+        np.array([0, 10**12, 3, 0]),  # a wide range: sorted, not tabled
+        np.array([4], dtype=np.int8),
+        np.array([127, -128, 0, 127], dtype=np.int8),  # a range wider than int8
+        np.array([2**64 - 1, 2**63, 2**64 - 1], dtype=np.uint64),
+    ],
+)
+def test_integer_bag_codes_are_those_of_unique(bags):
+    from sklearn_losses.aggregate._bags import check_bags
+
+    np.testing.assert_array_equal(
+        check_bags(bags, bags.shape[0]), np.unique(bags, return_inverse=True)[1]
+    )
