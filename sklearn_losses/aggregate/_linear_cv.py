@@ -235,15 +235,7 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
         mean_scores = self.cv_scores_.mean(axis=1)
         best = mean_scores.min()
         self.rho_ = float(rhos[np.flatnonzero(mean_scores <= best + 1e-12 * abs(best))[0]])
-        equations = NormalEquations(
-            between,
-            rhs,
-            gram,
-            stats.weight.sum(),
-            stats.x_sum.sum(axis=0),
-            stats.y_sum.sum(),
-            self.fit_intercept,
-        )
+        equations = NormalEquations.with_totals(between, rhs, gram, stats, self.fit_intercept)
         self.coef_, self.intercept_, _ = equations.solve(self.rho_, self.alpha)
         self.n_bags_ = int(bag_sums[0].shape[0])
         return self

@@ -139,12 +139,7 @@ def chunk_statistics(X, y, keys, weight, cells=None, *, n_cells=1, check=False):
         stats.bag_x = bag_x.toarray() if sparse.issparse(bag_x) else np.asarray(bag_x)
         stats.bag_weight = np.bincount(inverse, weights=weight, minlength=n_bags)
         stats.bag_y = np.bincount(inverse, weights=weight * y, minlength=n_bags)
-    stats.weight = np.zeros(n_cells)
-    stats.n_positive = np.zeros(n_cells, dtype=np.int64)
-    stats.x_sum = np.zeros((n_cells, d))
-    stats.y_sum = np.zeros(n_cells)
-    stats.gram = np.zeros((n_cells, d, d))
-    stats.xy = np.zeros((n_cells, d))
+    _zero_moments(stats, n_cells, d)
     for start in range(0, n_rows, _BLOCK):
         rows = slice(start, start + _BLOCK)
         if cells is None:
@@ -177,6 +172,16 @@ def _add_moments(stats, cell, X, y, weight):
     stats.n_positive[cell] += np.count_nonzero(weight > 0)
 
 
+def _zero_moments(stats, n_cells, n_features):
+    """Zero per-cell moments: weight, positive rows, sums of x and y, X^T W X, X^T W y."""
+    stats.weight = np.zeros(n_cells)
+    stats.n_positive = np.zeros(n_cells, dtype=np.int64)
+    stats.x_sum = np.zeros((n_cells, n_features))
+    stats.y_sum = np.zeros(n_cells)
+    stats.gram = np.zeros((n_cells, n_features, n_features))
+    stats.xy = np.zeros((n_cells, n_features))
+
+
 def empty_statistics(n_keys, n_features, n_cells=1):
     """Zero statistics with a preallocated table of ``n_keys`` bags (None: no bag sums)."""
     stats = AggregateStatistics()
@@ -186,12 +191,7 @@ def empty_statistics(n_keys, n_features, n_cells=1):
         stats.bag_weight = np.zeros(n_keys)
         stats.bag_x = np.zeros((n_keys, n_features))
         stats.bag_y = np.zeros(n_keys)
-    stats.weight = np.zeros(n_cells)
-    stats.n_positive = np.zeros(n_cells, dtype=np.int64)
-    stats.x_sum = np.zeros((n_cells, n_features))
-    stats.y_sum = np.zeros(n_cells)
-    stats.gram = np.zeros((n_cells, n_features, n_features))
-    stats.xy = np.zeros((n_cells, n_features))
+    _zero_moments(stats, n_cells, n_features)
     return stats
 
 
@@ -383,6 +383,11 @@ class NormalEquations:
             between, rhs = gram, stats.xy.sum(axis=0)
         else:
             between, rhs = bag_products(stats.bag_weight, stats.bag_x, stats.bag_y)
+        return cls.with_totals(between, rhs, gram, stats, fit_intercept)
+
+    @classmethod
+    def with_totals(cls, between, rhs, gram, stats, fit_intercept):
+        """The equations of given products, with the weight and sums of all of ``stats``."""
         return cls(
             between,
             rhs,
