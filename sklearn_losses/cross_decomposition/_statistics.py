@@ -14,9 +14,10 @@ from functools import partial
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils.validation import _assert_all_finite, _check_sample_weight
+from sklearn.utils.validation import _assert_all_finite
 
 from ..utils._dask import reduce_row_blocks
+from ..utils.validation import check_sample_weight
 
 __all__ = [
     "BLOCK_ROWS",
@@ -110,16 +111,8 @@ def _checked_chunk_moments(X, Y, sample_weight, *, name):
     _assert_all_finite(Y, allow_nan=False, input_name="Y")
     Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
     if sample_weight is not None:
-        try:  # a chunk may hold only zero weights; the total is checked after the reduction
-            sample_weight = _check_sample_weight(
-                sample_weight,
-                X,
-                dtype=np.float64,
-                ensure_non_negative=True,
-                allow_all_zero_weights=True,
-            )
-        except ValueError as error:
-            raise ValueError(f"{name}: {error}") from None
+        # a chunk may hold only zero weights; the total is checked after the reduction
+        sample_weight = check_sample_weight(sample_weight, X, name, allow_all_zero=True)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by the fit
         return view_moments(X, Y, sample_weight=sample_weight)
 

@@ -15,7 +15,6 @@ from sklearn.utils.validation import (
     _assert_all_finite,
     _check_feature_names,
     _check_n_features,
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -459,16 +458,8 @@ def _checked_chunk_statistics(X, y, sample_weight, *, name):
         _assert_all_finite(y, allow_nan=False, input_name="y", estimator_name=name)
     if y.shape[0]:
         check_classification_targets(y)
-    try:  # a chunk may hold only zero weights: the total is checked after the reduction
-        weight = _check_sample_weight(
-            sample_weight,
-            X,
-            dtype=np.float64,
-            ensure_non_negative=True,
-            allow_all_zero_weights=True,
-        )
-    except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None
+    # a chunk may hold only zero weights: the total is checked after the reduction
+    weight = check_sample_weight(sample_weight, X, name, allow_all_zero=True)
     return _class_statistics(X, y, weight, np.unique(y))
 
 

@@ -31,7 +31,7 @@ def check_n_classes(classes, name):
         )
 
 
-def check_sample_weight(sample_weight, X, name):
+def check_sample_weight(sample_weight, X, name, *, allow_all_zero=False):
     """``sample_weight`` as a float64 vector: finite, nonnegative, one per row, not all zero.
 
     ``None`` gives ones.  scikit-learn's own check (which refuses all-zero weights),
@@ -45,6 +45,9 @@ def check_sample_weight(sample_weight, X, name):
         The data the weights belong to.
     name : str
         The estimator's name, for the message.
+    allow_all_zero : bool, default=False
+        Accept weights that are all zero (one chunk of a larger data set may hold
+        only zero weights; its caller checks the total).
 
     Returns
     -------
@@ -52,7 +55,13 @@ def check_sample_weight(sample_weight, X, name):
         The checked weights.
     """
     try:
-        return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        return _check_sample_weight(
+            sample_weight,
+            X,
+            dtype=np.float64,
+            ensure_non_negative=True,
+            allow_all_zero_weights=allow_all_zero,
+        )
     except ValueError as error:
         raise ValueError(f"{name}: {error}") from None
 
