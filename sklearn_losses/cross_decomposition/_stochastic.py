@@ -214,7 +214,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         self._rng = rng
         self._seen, self._sums, self._squares = _weighted_sums(X, Y, w)
         self.loss_curve_ = []
-        self._run_epochs((Xs, Ys, Wx, Wy, w), rng)
+        self._run_epochs((Xs, Ys, Wx, Wy, _unit_mean(w)), rng)
         return self._set_weights(Xs, Ys, Wx, Wy, w)
 
     def _can_warm_start(self, X, Y, n_components):
@@ -298,7 +298,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         Wx, Wy = self._x_iterate, self._y_iterate
         if first:
             self._step_scale = self._data_step_scale(Xs, Ys, Wx, Wy, rng, w)
-        self._partial_epoch((Xs, Ys, Wx, Wy, w), rng)
+        self._partial_epoch((Xs, Ys, Wx, Wy, _unit_mean(w)), rng)
         return self._set_weights(Xs, Ys, Wx, Wy, w)
 
     # -- internals ---------------------------------------------------------------------
@@ -420,6 +420,20 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
 
 
 _HINT = "lower eta0 or raise batch_size"
+
+
+def _unit_mean(sample_weight):
+    """The weights rescaled to mean 1, for the minibatches.
+
+    A batch's covariances divide by ``sum(w_b) - 1`` (frequency weights: integer
+    weights act as repeated rows), which is meaningless for weights in other units
+    (e.g. probabilities summing to 1: every batch would be skipped).  The
+    solution does not depend on the weights' scale (the rotation and the
+    standardization use the weights as given), so the batches see them at mean 1.
+    """
+    if sample_weight is None:
+        return None
+    return sample_weight * (sample_weight.shape[0] / sample_weight.sum())
 
 
 def _weighted_sums(X, Y, sample_weight):

@@ -1,5 +1,6 @@
 """Linear classifier trained by minibatch SGD on EnsLoss or a fixed margin loss."""
 
+import copy
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -255,8 +256,8 @@ class EnsLossClassifier(
             (checked after every epoch): lower ``eta0`` or scale the features.
         """
         check_sparse_structure(X)
-        reuse = self.warm_start and hasattr(self, "coef_")
-        with _restored_on_error(self, reuse):
+        with _state_kept_on_error(self):
+            reuse = self.warm_start and hasattr(self, "coef_")
             X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, order="C")
             previous_classes = self.classes_ if reuse else None
             Y = encode_labels(self, y)
@@ -271,12 +272,14 @@ class EnsLossClassifier(
                         "warm_start=False to fit from scratch."
                     )
             weight = check_sample_weight(sample_weight, X, type(self).__name__)
-        self._validation = validation_pair(X_val, y_val)
-        rng = fit_generator(self.random_state)
-        self._init_state(X.shape[1], Y.shape[1], rng, reuse)
-        self.validation_scores_ = []
-        self._run_epochs(self._epoch_data(X, Y, weight), rng)
-        del self._validation
+            self._validation = validation_pair(X_val, y_val)
+            rng = fit_generator(self.random_state)
+            self._init_state(X.shape[1], Y.shape[1], rng, reuse)
+            self.validation_scores_ = []
+            try:
+                self._run_epochs(self._epoch_data(X, Y, weight), rng)
+            finally:
+                del self._validation
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -308,29 +311,27 @@ class EnsLossClassifier(
             When the coefficients or the margins stop being finite or overflow.
         """
         check_sparse_structure(X)
-        first = _check_partial_fit_first_call(self, classes)
-        # a first call that failed after setting classes_ left no state to continue
-        fresh = first or not hasattr(self, "coef_")
-        try:
+        with _state_kept_on_error(self):  # a failed first call stays a first call
+            first = _check_partial_fit_first_call(self, classes)
+            fresh = first or not hasattr(self, "coef_")
             X, y = validate_data(
                 self, X, y, accept_sparse="csr", dtype=np.float64, order="C", reset=fresh
             )
             if fresh:
                 check_n_classes(self.classes_, type(self).__name__)
             codes = label_codes(self.classes_, y)
-            weight = check_sample_weight(sample_weight, X, type(self).__name__)
-        except ValueError:
-            if first:
-                del self.classes_  # the next call is a first call again
-            raise
-        if fresh:
-            n_problems = 1 if len(self.classes_) == 2 else len(self.classes_)
-            self._init_state(X.shape[1], n_problems, fit_generator(self.random_state))
-            self.n_iter_ = 0
-        Y = one_vs_rest_targets(codes, len(self.classes_))
-        self._validation = None
-        self._partial_epoch(self._epoch_data(X, Y, weight), self._rng)
-        del self._validation
+            # a chunk may hold only zero weights (a stream's total is what matters)
+            weight = check_sample_weight(sample_weight, X, type(self).__name__, allow_all_zero=True)
+            if fresh:
+                n_problems = 1 if len(self.classes_) == 2 else len(self.classes_)
+                self._init_state(X.shape[1], n_problems, fit_generator(self.random_state))
+                self.n_iter_ = 0
+            Y = one_vs_rest_targets(codes, len(self.classes_))
+            self._validation = None
+            try:
+                self._partial_epoch(self._epoch_data(X, Y, weight), self._rng)
+            finally:
+                del self._validation
         return self
 
     # -- internals ---------------------------------------------------------------------
@@ -426,21 +427,25 @@ class EnsLossClassifier(
         return tags
 
 
-@contextmanager
-def _restored_on_error(estimator, active):
-    """On an error, put back the fitted attributes that validation replaced.
+def _is_fit_state(name):
+    return name.endswith("_") or (name.startswith("_") and not name.startswith("__"))
 
-    A refit that fails its warm-start checks then leaves the previous fit usable.
+
+@contextmanager
+def _state_kept_on_error(estimator):
+    """On any error, put the estimator back as it was before the call.
+
+    A fit or partial_fit that fails (bad input, or divergence mid-way, which leaves
+    NaN coefficients) then leaves the previous fit usable, and warm_start and
+    partial_fit continue from it, not from the failed state.
     """
-    names = ("n_features_in_", "feature_names_in_", "classes_")
-    saved = {name: getattr(estimator, name) for name in names if hasattr(estimator, name)}
+    before = {
+        name: copy.deepcopy(value) for name, value in vars(estimator).items() if _is_fit_state(name)
+    }
     try:
         yield
     except BaseException:
-        if active:
-            for name in names:
-                if name in saved:
-                    setattr(estimator, name, saved[name])
-                elif hasattr(estimator, name):
-                    delattr(estimator, name)
+        for name in [name for name in vars(estimator) if _is_fit_state(name)]:
+            delattr(estimator, name)
+        vars(estimator).update(before)
         raise

@@ -186,7 +186,10 @@ class SharedVarianceGaussianNB(SparseCheckedLinearClassifierMixin, BaseEstimator
         """Merge the statistics of a validated batch into the fit."""
         first_call = _check_partial_fit_first_call(self, classes)
         try:
-            weight = check_sample_weight(sample_weight, X, type(self).__name__)
+            # after the first chunk, a chunk of zero weights adds nothing and is fine
+            weight = check_sample_weight(
+                sample_weight, X, type(self).__name__, allow_all_zero=not first_call
+            )
             n_classes = len(self.classes_)
             if first_call:
                 check_n_classes(self.classes_, type(self).__name__)

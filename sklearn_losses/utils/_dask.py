@@ -125,7 +125,9 @@ def reduce_row_blocks(chunk_statistics, combine, arrays):
     for a in present:
         if a.ndim == 2:
             a = a.rechunk({1: -1})
-        blocks.append(a.to_delayed().ravel())
+        # unoptimised: each array's graph fused on its own would duplicate the tasks
+        # its arrays share (two views sliced from one array would be read twice)
+        blocks.append(a.to_delayed(optimize_graph=False).ravel())
     n_blocks = len(blocks[0])
     per_chunk = []
     for b in range(n_blocks):

@@ -1,9 +1,18 @@
 """Input checks shared by the families, beyond scikit-learn's ``validate_data``."""
 
+import inspect
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.validation import _check_sample_weight
+
+# scikit-learn >= 1.9 refuses all-zero weights unless told otherwise (earlier versions
+# accept them and have no such keyword); the all-zero check below is ours, for every
+# version, so that a chunk of zero weights can be allowed.
+_KEEP_ZERO_WEIGHTS = {"ensure_non_negative": True}
+if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters:
+    _KEEP_ZERO_WEIGHTS["allow_all_zero_weights"] = True
 
 __all__ = [
     "SparseCheckedLinearClassifierMixin",
@@ -34,8 +43,8 @@ def check_n_classes(classes, name):
 def check_sample_weight(sample_weight, X, name, *, allow_all_zero=False):
     """``sample_weight`` as a float64 vector: finite, nonnegative, one per row, not all zero.
 
-    ``None`` gives ones.  scikit-learn's own check (which refuses all-zero weights),
-    with the estimator's name added to its message.
+    ``None`` gives ones.  scikit-learn's own check (finite, nonnegative, one per
+    row), the refusal of all-zero weights, and the estimator's name in the message.
 
     Parameters
     ----------
@@ -55,15 +64,12 @@ def check_sample_weight(sample_weight, X, name, *, allow_all_zero=False):
         The checked weights.
     """
     try:
-        return _check_sample_weight(
-            sample_weight,
-            X,
-            dtype=np.float64,
-            ensure_non_negative=True,
-            allow_all_zero_weights=allow_all_zero,
-        )
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, **_KEEP_ZERO_WEIGHTS)
     except ValueError as error:
         raise ValueError(f"{name}: {error}") from None
+    if not allow_all_zero and not weight.any():
+        raise ValueError(f"{name}: Sample weights must contain at least one non-zero number.")
+    return weight
 
 
 def check_sparse_structure(X, name="X"):

@@ -105,3 +105,14 @@ def test_unit_weights_and_weighted_partial_fit(views):
     np.testing.assert_allclose(chunked.x_mean_, exact.x_mean_, rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="StochasticCCA: Negative values"):
         StochasticCCA(2).fit(X, Y, sample_weight=-np.ones(len(X)))
+
+
+@pytest.mark.parametrize("unit", [1e-3, 0.015, 7.0])
+def test_the_weights_units_do_not_matter(views, unit):
+    # weights summing to little (probabilities) once left every batch's frequency
+    # weights below 2 rows: batches were skipped and the random start returned
+    X, Y = views
+    exact = CCA(n_components=2).fit(X, Y)
+    sgd = StochasticCCA(2, batch_size=100, random_state=0)
+    sgd.fit(X, Y, sample_weight=np.full(len(X), unit))
+    np.testing.assert_allclose(sgd.canonical_correlations_, exact.canonical_correlations_, atol=5e-3)

@@ -249,3 +249,32 @@ def test_invscaling_schedule_divides_the_step_by_the_epoch():
     np.testing.assert_allclose(
         cosine, [1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5, 0.5 * (1 + np.cos(3 * np.pi / 4)), 1.0]
     )
+
+
+def test_a_diverged_fit_leaves_the_previous_fit_to_continue_from(data):
+    from sklearn_losses.utils import DivergenceError
+
+    X, y = data
+    clf = EnsLossClassifier("logistic", max_iter=5, random_state=0).fit(X, y)
+    coef = clf.coef_.copy()
+    clf.set_params(eta0=1e200, warm_start=True)
+    with pytest.raises(DivergenceError):
+        clf.fit(X * 1e100, y)
+    np.testing.assert_array_equal(clf.coef_, coef)  # not the NaN state of the failed fit
+    assert not hasattr(clf, "_validation")
+    clf.set_params(eta0=0.01).fit(X, y)  # continues from coef, finitely
+    assert np.all(np.isfinite(clf.coef_)) and clf.score(X, y) > 0.8
+    with pytest.raises(DivergenceError):
+        clf.set_params(eta0=1e200).partial_fit(X * 1e100, y)
+    assert np.all(np.isfinite(clf.coef_))
+
+
+def test_partial_fit_accepts_a_chunk_of_zero_weights(data):
+    X, y = data
+    clf = EnsLossClassifier("logistic", batch_size=10_000, random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1])
+    coef, velocity, step = clf.coef_.copy(), clf._coef_velocity.copy(), clf._step(1)
+    clf.partial_fit(X, y, sample_weight=np.zeros(len(y)))
+    # one batch with no data term: only the momentum and the penalty move the weights
+    expected_velocity = clf.momentum * velocity + clf.alpha * coef
+    np.testing.assert_allclose(clf.coef_, coef - step * expected_velocity, rtol=1e-12)
