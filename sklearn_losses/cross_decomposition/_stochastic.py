@@ -178,10 +178,11 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             Second view.
         sample_weight : array-like of shape (n_samples,), default=None
-            Row weights (frequency weights, summing to more than 1): the
-            standardization, every minibatch's covariances (``X_b^T D Y_b /
-            (sum(w_b) - 1)``) and the final rotation are weighted, so that on a fixed
-            batch integer weights act as repeated rows.  None weighs rows equally.
+            Row weights (summing to more than 1): the standardization, every
+            minibatch's covariances and the final rotation are weighted.  The
+            minibatches see the weights rescaled to mean 1 (``X_b^T D Y_b /
+            (sum(w_b) - 1)`` with ``D`` those weights), so their unit does not matter.
+            None weighs rows equally.
 
         Returns
         -------

@@ -115,4 +115,6 @@ def test_the_weights_units_do_not_matter(views, unit):
     exact = CCA(n_components=2).fit(X, Y)
     sgd = StochasticCCA(2, batch_size=100, random_state=0)
     sgd.fit(X, Y, sample_weight=np.full(len(X), unit))
-    np.testing.assert_allclose(sgd.canonical_correlations_, exact.canonical_correlations_, atol=5e-3)
+    np.testing.assert_allclose(
+        sgd.canonical_correlations_, exact.canonical_correlations_, atol=5e-3
+    )
