@@ -3,7 +3,9 @@
 Run: ``python benchmarks/bench_aggregate.py [--n 1000000 --d 50 --repeats 5]``.  Reports the
 median fit time and the peak memory the fit allocates beyond the data (tracemalloc sees
 NumPy's allocations), beside scikit-learn's LinearRegression on the broadcast bag means
-(the rho=1 estimate) for scale.
+(the rho=1 estimate) for scale.  :func:`measure` feeds ``run_all.py``: the closed form
+against LinearRegression, and AggregateLinearRegressionCV (25 rhos, 5 folds) against
+1.5 single fits.
 """
 
 import argparse
@@ -13,7 +15,44 @@ import numpy as np
 from _timing import median_time, print_table
 from sklearn.linear_model import LinearRegression
 
-from sklearn_losses.aggregate import AggregateLinearRegression, aggregate_responses, make_bags
+from sklearn_losses.aggregate import (
+    AggregateLinearRegression,
+    AggregateLinearRegressionCV,
+    aggregate_responses,
+    make_bags,
+)
+
+
+def bag_data(n, d, bag_size=10, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = X @ rng.standard_normal(d) + rng.standard_normal(n)
+    bags = make_bags(n, bag_size, random_state=seed)
+    return X, aggregate_responses(y, bags), bags
+
+
+def measure(quick=False):
+    """Rows for ``run_all.py``."""
+    n = 200_000 if quick else 1_000_000
+    repeats = 3 if quick else 5
+    X, y_bag, bags = bag_data(n, 50)
+    case = f"n={n:.0e} d=50 bags of 10"
+    t_single = median_time(
+        lambda: AggregateLinearRegression(rho=0.1).fit(X, y_bag, bags=bags), repeats
+    )
+    t_ols = median_time(lambda: LinearRegression().fit(X, y_bag), repeats)
+    rhos = np.linspace(0.0, 1.0, 25)
+    t_cv = median_time(
+        lambda: AggregateLinearRegressionCV(rhos=rhos, cv=5).fit(X, y_bag, bags=bags), repeats
+    )
+    row = {"family": "aggregate", "case": case}
+    return [
+        {**row, "ours": "AggregateLinearRegression(rho=0.1)", "ours_s": t_single,
+         "reference": "sklearn LinearRegression (rho=1 estimate)", "reference_s": t_ols},
+        {**row, "ours": "AggregateLinearRegressionCV 25 rhos x 5 folds", "ours_s": t_cv,
+         "reference": "1.5 x AggregateLinearRegression", "reference_s": 1.5 * t_single,
+         "target": 1.0},
+    ]  # fmt: skip
 
 
 def peak_megabytes(func):

@@ -4,6 +4,8 @@ Run: ``python benchmarks/bench_cca.py [--repeats 3]`` (``pip install cca-zoo>=4`
 cca-zoo rows).  Exact solvers: median fit time and the fraction of the exact total
 correlation reached (PCC).  Stochastic solvers: the time of the shortest run (in epochs)
 that reaches PCC >= 0.99, from a sweep of epoch budgets.  Ratios are peer / ours.
+:func:`measure` feeds ``run_all.py`` with the same rows (quick: exact solvers only,
+n=5000).
 """
 
 import argparse
@@ -39,6 +41,57 @@ def time_to_099(make, fit, transform, X, Y, exact):
         if pcc >= 0.99:
             return seconds, epochs, pcc
     return float("nan"), EPOCH_BUDGETS[-1], pcc
+
+
+def measure(quick=False):
+    """Rows for ``run_all.py``: exact CCA against scikit-learn and cca-zoo; time to PCC 0.99."""
+    warnings.filterwarnings("ignore", message=".*did not converge.*")
+    n = 5_000 if quick else 20_000
+    repeats = 3
+    try:
+        from cca_zoo.linear import CCA as ZooCCA
+        from cca_zoo.stochastic import StochasticCCAEY
+    except ImportError:
+        ZooCCA = StochasticCCAEY = None
+    X, Y = make_multiview(n, (200, 200), correlations=(0.9, 0.8, 0.7, 0.6, 0.5), random_state=0)
+    row = {"family": "cross_decomposition", "case": f"n={n} p=200+200 K=5"}
+    ours = CCA(5)
+    t_ours = median_time(lambda: ours.fit(X, Y), repeats)
+    exact = total_correlation(*ours.transform(X, Y))
+    sk = SklearnCCA(5, max_iter=500)
+    rows = [
+        {**row, "ours": "CCA(5)", "ours_s": t_ours, "reference": "sklearn CCA(5)",
+         "reference_s": median_time(lambda: sk.fit(X, Y), 1, warmup=0)},
+    ]  # fmt: skip
+    if ZooCCA is not None:
+        zoo = ZooCCA(n_components=5)
+        rows.append({**row, "ours": "CCA(5)", "ours_s": t_ours, "reference": "cca-zoo CCA(5)",
+                     "reference_s": median_time(lambda: zoo.fit([X, Y]), repeats)})  # fmt: skip
+    if quick or StochasticCCAEY is None:
+        return rows
+    for bs in (100, 500):
+        t_sgd, *_ = time_to_099(
+            lambda e, bs=bs: StochasticCCA(5, batch_size=bs, max_iter=e, tol=None, random_state=0),
+            lambda m, X, Y: m.fit(X, Y),
+            lambda m, X, Y: m.transform(X, Y),
+            X,
+            Y,
+            exact,
+        )
+        t_zoo, *_ = time_to_099(
+            lambda e, bs=bs: StochasticCCAEY(
+                5, batch_size=bs, max_iter=e, tol=1e-12, random_state=0
+            ),
+            lambda m, X, Y: m.fit([X, Y]),
+            lambda m, X, Y: tuple(m.transform([X, Y])),
+            X,
+            Y,
+            exact,
+        )
+        rows.append({**row, "ours": f"StochasticCCA bs={bs} to PCC 0.99", "ours_s": t_sgd,
+                     "reference": f"cca-zoo StochasticCCAEY bs={bs} to PCC 0.99",
+                     "reference_s": t_zoo})  # fmt: skip
+    return rows
 
 
 def main(argv=None):

@@ -1,7 +1,7 @@
 """SharedVarianceGaussianNB against scikit-learn's GaussianNB (fit and predict_proba).
 
 Run: ``python benchmarks/bench_naive_bayes.py [--n 100000 --p 200 --k 10 --repeats 5]``.
-Ratios below 1 mean ours is faster.
+Ratios below 1 mean ours is faster.  :func:`measure` feeds ``run_all.py``.
 """
 
 import argparse
@@ -11,6 +11,27 @@ from _timing import median_time, print_table
 from sklearn.naive_bayes import GaussianNB
 
 from sklearn_losses.naive_bayes import SharedVarianceGaussianNB
+
+
+def measure(quick=False):
+    """Rows for ``run_all.py``: fit and predict_proba against GaussianNB."""
+    n, p, k = (20_000, 100, 10) if quick else (100_000, 200, 10)
+    repeats = 3 if quick else 7
+    rng = np.random.default_rng(0)
+    y = rng.integers(k, size=n)
+    X = rng.standard_normal((n, p)) + y[:, None] * 0.1
+    ours, theirs = SharedVarianceGaussianNB().fit(X, y), GaussianNB().fit(X, y)
+    row = {"family": "naive_bayes", "case": f"n={n} p={p} K={k}"}
+    return [
+        {**row, "ours": "SharedVarianceGaussianNB.fit",
+         "ours_s": median_time(lambda: ours.fit(X, y), repeats),
+         "reference": "sklearn GaussianNB.fit",
+         "reference_s": median_time(lambda: theirs.fit(X, y), repeats)},
+        {**row, "ours": "SharedVarianceGaussianNB.predict_proba",
+         "ours_s": median_time(lambda: ours.predict_proba(X), repeats),
+         "reference": "sklearn GaussianNB.predict_proba",
+         "reference_s": median_time(lambda: theirs.predict_proba(X), repeats)},
+    ]  # fmt: skip
 
 
 def main(argv=None):

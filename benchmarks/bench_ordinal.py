@@ -1,8 +1,12 @@
-"""Ordinal regression against mord and statsmodels at n=10000, p=50, K=4.
+"""Ordinal regression against mord and statsmodels at n=10000, p=50, K=4, and its floor.
 
 Run: ``python benchmarks/bench_ordinal.py [--repeats 5]``.  Prints median times and
 ratios (peer / ours: above 1 means ours is faster) and the largest probability
 difference between each pair of models that estimate the same thing.
+:func:`measure` feeds ``run_all.py``: the same comparisons, the cost of
+``PRESTOClassifierCV`` in single fits, and PRESTO's time per solver iteration
+against its floor (one ``X @ B`` and one ``X.T @ G`` with BLAS, the products an
+iteration cannot avoid) at n=1e5 and 1e6.
 """
 
 import argparse
@@ -22,6 +26,75 @@ def proportional_odds_data(n=10_000, p=50, seed=0):
     cumulative = expit(np.array([-1.0, 0.5, 2.0]) - (X @ beta)[:, None])
     y = (rng.uniform(size=n)[:, None] > cumulative).sum(axis=1)
     return X, y
+
+
+def _mord():
+    import mord
+
+    return mord.LogisticAT(alpha=0.0)
+
+
+def _statsmodels_fit(X, y):
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return OrderedModel(y, X, distr="logit").fit(method="lbfgs", disp=False, maxiter=5000)
+
+
+def _row(case, ours, ours_s, reference, reference_s, target=None):
+    row = {"family": "ordinal", "case": case, "ours": ours, "ours_s": ours_s}
+    row.update(reference=reference, reference_s=reference_s, target=target)
+    return row
+
+
+def floor_per_iteration(X, n_thresholds, repeats):
+    """One ``X @ B`` and one ``X.T @ G`` (as ``(G.T @ X).T``) with B of K-1 columns."""
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((X.shape[1], n_thresholds))
+    G = rng.standard_normal((X.shape[0], n_thresholds))
+    return median_time(lambda: (X @ B, (G.T @ X).T), repeats)
+
+
+def measure(quick=False):
+    """Rows for ``run_all.py`` (see the module docstring)."""
+    repeats = 3 if quick else 7
+    X, y = proportional_odds_data()
+    t_mord = median_time(lambda: _mord().fit(X, y), repeats)
+    t_po = median_time(lambda: ProportionalOddsClassifier().fit(X, y), repeats)
+    presto = PRESTOClassifier(alpha=1e-3)
+    t_presto = median_time(lambda: presto.fit(X, y), repeats)
+    case = "n=1e4 p=50 K=4"
+    rows = [
+        _row(case, "ProportionalOddsClassifier", t_po, "mord LogisticAT(alpha=0)", t_mord, 1.5),
+        _row(case, "PRESTOClassifier(alpha=1e-3)", t_presto, "mord LogisticAT(alpha=0)", t_mord, 1),
+    ]
+    if not quick:
+        t_sm = median_time(lambda: _statsmodels_fit(X, y), 1, warmup=0)
+        rows.append(
+            _row(case, "ProportionalOddsClassifier", t_po, "statsmodels OrderedModel", t_sm)
+        )
+    t_single = median_time(lambda: PRESTOClassifier().fit(X, y), repeats)
+    t_cv = median_time(lambda: PRESTOClassifierCV(alphas=20, cv=5).fit(X, y), 1 if quick else 3)
+    rows.append(
+        _row(case, "PRESTOClassifierCV 5 folds x 20 alphas", t_cv, "20 x PRESTOClassifier()",
+             20 * t_single, 1)
+    )  # fmt: skip
+    for n in (100_000,) if quick else (100_000, 1_000_000):
+        X, y = proportional_odds_data(n=n)
+        fits = []
+
+        def fit(X=X, y=y, fits=fits):
+            fits.append(PRESTOClassifier(alpha=1e-3).fit(X, y))
+
+        t_fit = median_time(fit, 3 if n <= 100_000 else 1)
+        per_iteration = t_fit / fits[-1].n_iter_
+        floor = floor_per_iteration(X, 3, repeats)
+        rows.append(
+            _row(f"n={n:.0e} p=50 K=4", "PRESTOClassifier(alpha=1e-3) fit / iteration",
+                 per_iteration, "floor: X @ B + X.T @ G", floor, 0.8)
+        )  # fmt: skip
+    return rows
 
 
 def main(argv=None):

@@ -147,6 +147,7 @@ class AggregateLogisticRegression(ClassifierMixin, BaseEstimator):
             np.zeros(X.shape[1] + 1),
             max_iter=self.max_iter,
             tol=self.tol,
+            n_entries=X.size,
             verbose=self.verbose,
         )
         self.coef_ = result.x[None, :-1]

@@ -47,12 +47,13 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         """
         if not self.scale:
             return X, np.zeros(X.shape[1]), np.ones(X.shape[1])
-        size = np.abs(X).max(axis=0) if X.shape[0] else np.ones(X.shape[1])
+        # one full-size array (the result); the reductions run without temporaries
+        size = np.maximum(X.max(axis=0), -X.min(axis=0)) if X.shape[0] else np.ones(X.shape[1])
         size[size == 0] = 1.0
         centred = X / size  # entries in [-1, 1]
         unit_mean = weight @ centred / weight.sum()
         centred -= unit_mean
-        spread = np.sqrt(weight @ centred**2 / weight.sum())
+        spread = np.sqrt(_weighted_sum_of_squares(centred, weight) / weight.sum())
         constant = spread < 1e-12 * np.maximum(1.0, np.abs(unit_mean))
         centred /= np.where(constant, 1.0 / size, spread)
         scale = np.where(constant, 1.0, spread * size)
@@ -268,3 +269,12 @@ def encode_ordinal(y, categories=None, target_order=None):
             "cannot estimate thresholds for empty classes."
         )
     return classes, codes
+
+
+def _weighted_sum_of_squares(X, weight, rows_per_block=8192):
+    """``weight @ X**2`` without an ``X``-sized temporary."""
+    total = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], rows_per_block):
+        block = X[start : start + rows_per_block]
+        total += weight[start : start + rows_per_block] @ (block * block)
+    return total

@@ -18,6 +18,7 @@ codes and the link, and that every number is finite, and raise a
 """
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from .._jit import njit
 
 LINKS = {"logit": 0, "probit": 1, "cloglog": 2}
+_MIN_ROWS_PER_THREAD = 20_000  # below this a thread costs more than its share of the rows
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -119,6 +121,64 @@ def _class_probabilities(E, link, out):
             upper = E[i, k] if k < m else 0.0
             out[i, k] = _bracket(link, lower, upper, k > 0, k < m)[0]
     return out
+
+
+@njit(fastmath={"reassoc", "contract"}, nogil=True)
+def _fused_nll_and_gradient(X, BT, intercepts, codes, weight, link, grad_BT, grad_a):
+    """Kernel of :class:`FusedLikelihood`, which checks its inputs.
+
+    ``BT`` is the transposed slope matrix (one row per threshold, or one shared row);
+    the gradient in ``B`` is accumulated transposed into ``grad_BT``.  Only the two
+    predictors bracketing a row's class enter its likelihood, so only those two
+    dot products are computed and only their two gradient rows are updated.  The
+    fast-math flags only reassociate sums (vectorised dot products); NaN and inf
+    keep their meaning, so an overflowing or crossing row gives ``inf``.
+    """
+    n, p = X.shape
+    m = intercepts.shape[0]
+    shared = BT.shape[0] == 1
+    grad_BT[:, :] = 0.0
+    grad_a[:] = 0.0
+    total = 0.0
+    for i in range(n):
+        w = weight[i]
+        if w == 0.0:
+            continue
+        c = codes[i]
+        has_lower = c > 0
+        has_upper = c < m
+        low_row = 0 if shared else c - 1
+        up_row = 0 if shared else c
+        lower = 0.0
+        upper = 0.0
+        if has_lower:
+            s = 0.0
+            for j in range(p):
+                s += X[i, j] * BT[low_row, j]
+            lower = intercepts[c - 1] + s
+        if has_upper:
+            if shared and has_lower:
+                upper = intercepts[c] + (lower - intercepts[c - 1])
+            else:
+                s = 0.0
+                for j in range(p):
+                    s += X[i, j] * BT[up_row, j]
+                upper = intercepts[c] + s
+        prob, f_low, f_up = _bracket(link, lower, upper, has_lower, has_upper)
+        if not prob > 0.0:
+            return np.inf
+        total -= w * math.log(prob)
+        if has_upper:
+            g = -w * f_up / prob
+            grad_a[c] += g
+            for j in range(p):
+                grad_BT[up_row, j] += g * X[i, j]
+        if has_lower:
+            g = w * f_low / prob
+            grad_a[c - 1] += g
+            for j in range(p):
+                grad_BT[low_row, j] += g * X[i, j]
+    return total
 
 
 # -- the checked boundary in front of the kernels --------------------------------------------
@@ -236,3 +296,78 @@ def class_probabilities(E, link, out=None):
     shape = (E.shape[0], E.shape[1] + 1)
     out = np.empty(shape) if out is None else _check_output(out, shape, "out")
     return _class_probabilities(E, link, out)
+
+
+class FusedLikelihood:
+    """The likelihood and its gradient in ``(intercepts, B)`` in one pass over ``X``.
+
+    For a given ``X`` (n, p), the same loss as :class:`Likelihood` applied to
+    ``E = X @ B + intercepts``, with the products fused into the kernel: each row
+    is read once, and only the two predictors that bracket its class (and their
+    gradient) are computed, where the BLAS route forms all K-1 predictors and
+    multiplies the mostly-zero ``G`` back.  It serves the solvers' plain
+    likelihood (no barrier, no order check on every predictor).  ``X`` must be a
+    C-contiguous float64 array of finite numbers (checked once, here), with the
+    codes, weights and link of :class:`Likelihood`; ``B`` has one column per
+    threshold or one shared column (proportional odds).
+    """
+
+    def __init__(self, X, codes, weight, link, n_thresholds):
+        self._rows = Likelihood(codes, weight, link, n_thresholds)  # checks and copies
+        if not (
+            isinstance(X, np.ndarray)
+            and X.dtype == np.float64
+            and X.ndim == 2
+            and X.flags.c_contiguous
+            and X.shape[0] == codes.shape[0]
+        ):
+            raise ValueError(
+                f"X must be a C-contiguous float64 array with {codes.shape[0]} rows, one per code."
+            )
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X holds NaN or inf.")
+        self.X = X
+
+    def __call__(self, intercepts, B, n_threads=1):
+        """``(nll, grad_intercepts, grad_B)``: the unnormalised loss and its gradient.
+
+        The loss is ``inf`` (and the gradients None) when a row's own class has
+        probability <= 0 or its predictors overflow.  ``n_threads`` > 1 splits the
+        rows into that many blocks run in parallel.  Raises ``ValueError`` on
+        intercepts or slopes of the wrong shape or not finite.
+        """
+        n_thresholds = self._rows.shape[1]
+        intercepts = np.asarray(intercepts, dtype=np.float64)
+        B = np.asarray(B, dtype=np.float64)
+        if intercepts.shape != (n_thresholds,):
+            raise ValueError(f"intercepts must have shape ({n_thresholds},).")
+        if B.ndim != 2 or B.shape[0] != self.X.shape[1] or B.shape[1] not in (1, n_thresholds):
+            raise ValueError(
+                f"B must have shape ({self.X.shape[1]}, {n_thresholds}) or "
+                f"({self.X.shape[1]}, 1); got {B.shape}."
+            )
+        if not (np.all(np.isfinite(intercepts)) and np.all(np.isfinite(B))):
+            raise ValueError("The intercepts and slopes must be finite.")
+        BT = np.ascontiguousarray(B.T)
+        n_blocks = max(1, min(int(n_threads), self.X.shape[0] // _MIN_ROWS_PER_THREAD))
+        bounds = np.linspace(0, self.X.shape[0], n_blocks + 1).astype(int)
+        grad_BT = np.empty((n_blocks,) + BT.shape)
+        grad_a = np.empty((n_blocks, n_thresholds))
+        rows = self._rows
+
+        def block(b):
+            start, stop = bounds[b], bounds[b + 1]
+            return _fused_nll_and_gradient(
+                self.X[start:stop], BT, intercepts, rows.codes[start:stop],
+                rows.weight[start:stop], rows.link, grad_BT[b], grad_a[b],
+            )  # fmt: skip
+
+        if n_blocks == 1:
+            totals = [block(0)]
+        else:  # the kernel releases the GIL: row blocks run in parallel threads
+            with ThreadPoolExecutor(n_blocks) as pool:
+                totals = list(pool.map(block, range(n_blocks)))
+        total = sum(totals)
+        if not total < np.inf:
+            return np.inf, None, None
+        return float(total), grad_a.sum(axis=0), grad_BT.sum(axis=0).T

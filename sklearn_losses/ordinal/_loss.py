@@ -17,7 +17,8 @@ the same loss with its gradient, evaluated by the numba kernel of
 import numpy as np
 from scipy.special import expit, ndtr
 
-from ._kernels import Likelihood
+from ..utils._threads import PARALLEL_MIN_ENTRIES, blas_threads
+from ._kernels import FusedLikelihood, Likelihood
 
 __all__ = ["CDFS", "CumulativeLinkLoss", "cumulative_link_nll"]
 
@@ -81,11 +82,13 @@ class CumulativeLinkLoss:
         self.total_weight = weight.sum()
         self.link = link
         self._likelihood = None  # the checked kernel, bound on the first call
+        self._fused = None  # the fused kernel, likewise
         self.enforce_order = enforce_order  # reject crossings on any training row
         self.barrier = 0.0  # interior-point weight, see PrestoProblem.solve
         self._G = np.empty((X.shape[0], 0))
 
     def predictors(self, intercepts, B):
+        """``X @ B + intercepts``; a ``B`` of one column is a slope shared by every threshold."""
         return self.X @ B + intercepts
 
     def _nll(self, intercepts, B):
@@ -94,7 +97,11 @@ class CumulativeLinkLoss:
         A point whose predictors overflow (NaN or inf, e.g. a trial step far too long) is
         infeasible like one whose predictors cross: the line searches shorten the step.
         """
-        E = np.ascontiguousarray(self.predictors(intercepts, B))
+        E = self.X @ B
+        if E.shape[1] == intercepts.size:
+            E += intercepts  # in place: E is a fresh C-ordered array
+        else:
+            E = E + intercepts  # one shared slope (n, 1) against K - 1 intercepts
         if not np.all(np.isfinite(E)):
             return np.inf
         if self._G.shape != E.shape:
@@ -104,11 +111,32 @@ class CumulativeLinkLoss:
 
     def value_and_gradient(self, intercepts, B):
         """Loss, d/d intercepts and d/dB at ``(intercepts, B)``; loss is inf when infeasible."""
+        if self.barrier == 0 and not self.enforce_order:
+            # the plain likelihood: one fused pass over X (about 2x the BLAS route's speed)
+            if not (np.all(np.isfinite(intercepts)) and np.all(np.isfinite(B))):
+                return np.inf, None, None  # a trial step that overflowed: infeasible
+            if self._fused is None:
+                self._fused = FusedLikelihood(
+                    self.X, self.codes, self.weight, self.link, len(intercepts)
+                )
+            # threads only where BLAS would use them too (see utils._threads)
+            big = self.X.size >= PARALLEL_MIN_ENTRIES
+            value, grad_a, grad_B = self._fused(intercepts, B, blas_threads() if big else 1)
+            if not value < np.inf:
+                return np.inf, None, None
+            scale = 1.0 / self.total_weight
+            return value * scale, grad_a * scale, grad_B * scale
         value = self._nll(intercepts, B)
         if not np.isfinite(value):
             return np.inf, None, None
-        G = self._G / self.total_weight
-        return value / self.total_weight, G.sum(axis=0), self.X.T @ G
+        # X.T @ G computed as (G.T @ X).T: BLAS streams the tall X once either way, but
+        # twice as fast with the thin factor on the left (measured at n=1e5, p=50)
+        G, scale = self._G, 1.0 / self.total_weight
+        if B.shape[1] != G.shape[1]:  # one shared slope: one product, not K - 1 equal ones
+            grad_B = (G.sum(axis=1) @ self.X)[:, None]
+        else:
+            grad_B = (G.T @ self.X).T
+        return value * scale, G.sum(axis=0) * scale, grad_B * scale
 
     def max_feasible_fraction(self, intercepts, B, d_intercepts, d_B):
         """Largest s in [0, 1] keeping every row's predictors ordered along ``+ s * d``.

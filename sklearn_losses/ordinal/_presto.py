@@ -65,7 +65,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         Stop when the largest violation of the optimality (KKT) conditions, on
         the gradient scale of the mean log-likelihood, is below ``tol``.
     max_iter : int, default=10000
-        Maximum proximal-gradient iterations; a
+        Maximum solver (OWL-QN) iterations; a
         :class:`~sklearn.exceptions.ConvergenceWarning` says when they ran out
         before the KKT violation fell below ``tol``.
     warm_start : bool, default=False
@@ -202,7 +202,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
         ):
             slopes = previous[0] * scale[:, None]
             start = (previous[1] + mean @ previous[0], np.diff(slopes, axis=1, prepend=0.0))
-        intercepts, psi, n_iter, kkt, converged = problem.solve(
+        intercepts, psi, n_iter, kkt, converged, _ = problem.solve(
             self.alpha, start, self.tol, self.max_iter
         )
         if not converged:

@@ -62,7 +62,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
     tol : float, default=1e-6
         KKT tolerance of every fit along the path.
     max_iter : int, default=10000
-        Maximum proximal-gradient iterations of every fit along the path; a
+        Maximum solver (OWL-QN) iterations of every fit along the path; a
         :class:`~sklearn.exceptions.ConvergenceWarning` lists the alphas whose
         fits ran out.
     enforce_order : bool, default=False

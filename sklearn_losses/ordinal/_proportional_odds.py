@@ -145,6 +145,7 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
             args=(loss, n_thresholds, self.alpha),
             max_iter=self.max_iter,
             tol=self.tol,
+            n_entries=X.size,
             maxcor=20,
             verbose=self.verbose,
         )
@@ -163,8 +164,7 @@ def _unpack_intercepts(theta):
 def _objective(theta, loss, n_thresholds, alpha):
     intercepts = _unpack_intercepts(theta[:n_thresholds])
     beta = theta[n_thresholds:]
-    B = np.repeat(beta[:, None], n_thresholds, axis=1)
-    value, grad_a, grad_B = loss.value_and_gradient(intercepts, B)
+    value, grad_a, grad_B = loss.value_and_gradient(intercepts, beta[:, None])
     if not np.isfinite(value):
         return np.inf, np.zeros_like(theta)
     grad = np.empty_like(theta)
@@ -172,5 +172,5 @@ def _objective(theta, loss, n_thresholds, alpha):
     tail = np.cumsum(grad_a[::-1])[::-1]
     grad[0] = tail[0]
     grad[1:n_thresholds] = tail[1:] * np.exp(theta[1:n_thresholds])
-    grad[n_thresholds:] = grad_B.sum(axis=1) + alpha * beta
+    grad[n_thresholds:] = grad_B[:, 0] + alpha * beta
     return value + 0.5 * alpha * beta @ beta, grad

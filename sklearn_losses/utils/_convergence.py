@@ -14,6 +14,8 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
+from ._threads import solver_threads
+
 __all__ = ["DivergenceError", "check_finite", "lbfgs", "warn_not_converged"]
 
 
@@ -62,7 +64,7 @@ def warn_not_converged(name, max_iter, what="iterations", hint="raise max_iter o
     )
 
 
-def lbfgs(name, fun, x0, *, args=(), max_iter, tol, bounds=None, maxcor=10, verbose=0):
+def lbfgs(name, fun, x0, *, args=(), max_iter, tol, n_entries, bounds=None, maxcor=10, verbose=0):
     """Minimise ``fun`` (returning value and gradient) with L-BFGS-B and check the result.
 
     Returns scipy's ``OptimizeResult``.  Raises :class:`DivergenceError` when the
@@ -71,7 +73,9 @@ def lbfgs(name, fun, x0, *, args=(), max_iter, tol, bounds=None, maxcor=10, verb
     point are not reported: they mean the objective cannot be lowered further at
     floating-point precision.  With ``verbose > 0`` every iteration prints
     ``"{name}: iteration {k}, objective {value}"`` to stdout, and the end of the
-    fit one line more.
+    fit one line more.  ``n_entries``, the size of the matrix one evaluation of
+    ``fun`` multiplies, decides how the BLAS pools are pinned while it runs
+    (:func:`~sklearn_losses.utils._threads.solver_threads`).
     """
     callback = None
     if verbose > 0:
@@ -84,16 +88,17 @@ def lbfgs(name, fun, x0, *, args=(), max_iter, tol, bounds=None, maxcor=10, verb
                 flush=True,
             )
 
-    result = minimize(
-        fun,
-        x0,
-        args=args,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"gtol": tol, "ftol": 1e-15, "maxiter": int(max_iter), "maxcor": maxcor},
-        callback=callback,
-    )
+    with solver_threads(n_entries):
+        result = minimize(
+            fun,
+            x0,
+            args=args,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"gtol": tol, "ftol": 1e-15, "maxiter": int(max_iter), "maxcor": maxcor},
+            callback=callback,
+        )
     if verbose > 0:
         print(f"{name}: L-BFGS stopped after {result.nit} iterations: {result.message}", flush=True)
     check_finite(name, result.x, np.asarray(result.fun), hint="check the input's scale")

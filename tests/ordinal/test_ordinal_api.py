@@ -54,6 +54,28 @@ def test_string_labels_follow_categories_order(data):
         PRESTOClassifier(categories=[*names, "none"]).fit(X, names[y])
 
 
+def test_cv_integer_weights_equal_repeated_rows(data, rng):
+    """PRESTOClassifierCV: weights in one CV group = that group's rows repeated.
+
+    On well-posed data (more rows than features) the two fits agree to the solver's
+    tolerance; scikit-learn's own check uses 15 rows and 30 features, where the
+    smallest alpha's optimum is too flat for that (see tests/instance_params.py).
+    """
+    X, y = data
+    X, y = X[:150], y[:150]
+    w = rng.integers(0, 3, size=len(y))
+    groups = np.repeat([0, 1, 2], 50)
+    X_rep, y_rep = np.repeat(X, w, axis=0), np.repeat(y, w)
+    groups_rep = np.repeat(groups, w)
+    weighted = PRESTOClassifierCV(alphas=5, cv=PredefinedSplit(groups), tol=1e-8)
+    weighted.fit(X, y, sample_weight=w)
+    repeated = PRESTOClassifierCV(alphas=5, cv=PredefinedSplit(groups_rep), tol=1e-8)
+    repeated.fit(X_rep, y_rep)
+    assert weighted.alpha_ == pytest.approx(repeated.alpha_, rel=1e-9)
+    np.testing.assert_allclose(weighted.cv_scores_, repeated.cv_scores_, rtol=1e-6)
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-6)
+
+
 @pytest.mark.parametrize("est", ESTIMATORS[:2], ids=lambda e: type(e).__name__)
 def test_integer_weights_equal_repeated_rows(est, data, rng):
     X, y = data

@@ -1,5 +1,6 @@
 """PRESTO and proportional odds against independent routes."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -12,7 +13,8 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_losses.datasets import make_presto_data
 from sklearn_losses.ordinal import PRESTOClassifier, ProportionalOddsClassifier
-from sklearn_losses.ordinal._kernels import LINKS, nll_and_gradient
+from sklearn_losses.ordinal import _kernels as kernels
+from sklearn_losses.ordinal._kernels import LINKS, FusedLikelihood, nll_and_gradient
 from sklearn_losses.ordinal._loss import CDFS, CumulativeLinkLoss
 from sklearn_losses.ordinal._loss import cumulative_link_nll as nll_numpy
 
@@ -48,6 +50,36 @@ def test_kernel_backed_loss_equals_the_reference_definition(link, rng):
         assert grad_B[1, k] == pytest.approx(fd, rel=1e-5, abs=1e-9)
     crossed = a[[0, 2, 1]]  # the middle classes' brackets cross
     assert loss.value(crossed, B) == nll_numpy(crossed, B, X, y, link, w) == np.inf
+
+
+@pytest.mark.parametrize("link", sorted(LINKS))
+def test_fused_kernel_equals_the_blas_route(link, rng, monkeypatch):
+    """One pass over X (the solvers' route) = predictors by BLAS, kernel, X.T @ G."""
+    monkeypatch.setattr(kernels, "_MIN_ROWS_PER_THREAD", 10)  # 3 threads on 200 rows
+    X = np.ascontiguousarray(rng.normal(size=(200, 7)))
+    codes = rng.integers(0, 4, size=200)
+    w = rng.uniform(0.5, 2, size=200)
+    w[:9] = 0.0
+    a = np.array([-1.0, 0.3, 1.5])
+    fused = FusedLikelihood(X, codes, w, LINKS[link], 3)
+    slopes = (rng.normal(scale=0.1, size=(7, 3)), rng.normal(scale=0.1, size=(7, 1)))
+    for B, n_threads in itertools.product(slopes, (1, 3)):
+        value, grad_a, grad_B = fused(a, B, n_threads)
+        E = X @ B + a
+        G = np.empty_like(E)
+        expected = nll_and_gradient(E, codes, w, LINKS[link], G)
+        assert value == pytest.approx(expected, rel=1e-12)
+        np.testing.assert_allclose(grad_a, G.sum(axis=0), rtol=1e-11, atol=1e-12)
+        expected_B = X.T @ G if B.shape[1] == 3 else X.T @ G.sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(grad_B, expected_B, rtol=1e-11, atol=1e-12)
+    assert fused(a[[0, 2, 1]], B) == (np.inf, None, None)  # crossing brackets
+    assert fused(a + [0.0, 0.0, 1e308], np.full((7, 1), 1e300))[0] == np.inf  # overflow
+    with pytest.raises(ValueError, match="B must have shape"):
+        fused(a, np.zeros((7, 2)))
+    with pytest.raises(ValueError, match="finite"):
+        fused(a, np.full((7, 3), np.nan))
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        FusedLikelihood(np.asfortranarray(X), codes, w, LINKS[link], 3)
 
 
 @pytest.fixture(scope="module")

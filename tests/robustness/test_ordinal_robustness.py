@@ -26,7 +26,7 @@ from sklearn_losses.ordinal import (
 from sklearn_losses.ordinal._base import probabilities_from_predictors
 from sklearn_losses.ordinal._kernels import LINKS, class_probabilities, nll_and_gradient
 from sklearn_losses.ordinal._loss import cumulative_link_nll
-from sklearn_losses.ordinal._solver import fista
+from sklearn_losses.ordinal._solver import fista, owlqn
 from sklearn_losses.utils._convergence import DivergenceError
 
 ORDINAL = [
@@ -128,17 +128,25 @@ class _FallingLoss:
     """A stand-in loss whose first step is accepted with a non-finite objective."""
 
     enforce_order = False
+    X = np.zeros((1, 1))
+
+    def __init__(self):
+        self.calls = 0
 
     def value_and_gradient(self, intercepts, B):
-        return 1.0, np.ones_like(intercepts), np.zeros_like(B)
+        self.calls += 1  # finite at the start, -inf at every later point
+        return (1.0 if self.calls == 1 else -np.inf), np.ones_like(intercepts), np.zeros_like(B)
 
     def value(self, intercepts, B):
         return -np.inf
 
 
-def test_fista_checks_its_iterates_are_finite():
+@pytest.mark.parametrize("solver", [fista, owlqn])
+def test_solvers_check_their_iterates_are_finite(solver):
     with pytest.raises(DivergenceError, match="PRESTOClassifier diverged"):
-        fista(_FallingLoss(), np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1)), tol=1e-6, max_iter=5)
+        solver(
+            _FallingLoss(), np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1)), tol=1e-6, max_iter=5
+        )
 
 
 # -- 2. ordinal labels keep the order they were given -----------------------------------------
