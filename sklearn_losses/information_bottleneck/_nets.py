@@ -12,26 +12,11 @@ from skorch.utils import to_tensor
 from torch import nn
 
 from .._torch import mlp, split_sample_weight, weighted_mean
+from ._batch import TORCH, Batch
 from ._loss import (
-    Backend,
     conditional_cs_divergence_from_samples,
     cs_mutual_information_from_samples,
     resolve_width,
-)
-
-
-def _logsumexp(a, axis=None):
-    return torch.logsumexp(a.reshape(-1), 0) if axis is None else torch.logsumexp(a, axis)
-
-
-TORCH = Backend(
-    logsumexp=_logsumexp,
-    clip_at_zero=lambda a: a.clamp_min(0.0),
-    median=lambda a: float(torch.quantile(a.detach(), 0.5)),  # averages like np.median
-    scalar=lambda a: float(a.detach()),
-    exp=torch.exp,
-    log=torch.log,
-    max=lambda a, axis: torch.amax(a, dim=axis),
 )
 
 
@@ -44,7 +29,8 @@ def conditional_cs_divergence(
 ):
     """Differentiable twin of the NumPy estimator, on float64 tensors of shape (n, d).
 
-    ``sample_weight``: positive row weights (None: equal), see ``_loss.py``.
+    ``sample_weight``: positive row weights (None: equal), see ``_loss.py``.  The
+    reference: training evaluates the same estimate through :class:`~._batch.Batch`.
     """
     width_x = resolve_width(sigma_x, x, TORCH)
     width_y = resolve_width(sigma_y, torch.cat([y, y_pred]), TORCH)
@@ -103,7 +89,9 @@ class CSIBNet(NeuralNet):
     The terms of each training batch are recorded in the batch history as
     ``prediction`` and ``mutual_information``.  With sample weights (see
     :func:`~sklearn_losses._torch.split_sample_weight`) both terms are those of the
-    batch's weighted empirical distribution.
+    batch's weighted empirical distribution.  The objective is evaluated by
+    :class:`~._batch.Batch` (the data-only terms once per batch; the embedding
+    estimate by its series within ``embedding_tol``).
     """
 
     def __init__(
@@ -117,6 +105,7 @@ class CSIBNet(NeuralNet):
         sigma_t,
         normalize_mi,
         estimator,
+        embedding_tol=1e-8,
         **kwargs,
     ):
         super().__init__(module, **kwargs)
@@ -127,6 +116,7 @@ class CSIBNet(NeuralNet):
         self.sigma_t = sigma_t
         self.normalize_mi = normalize_mi
         self.estimator = estimator
+        self.embedding_tol = embedding_tol
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_hat, t = y_pred
@@ -135,28 +125,24 @@ class CSIBNet(NeuralNet):
         y_true = to_tensor(y_true, device=y_hat.device).double()
         if weight is not None:
             weight = to_tensor(weight, device=y_hat.device).double()
-        x = to_tensor(X, device=y_hat.device).double()
+        # the Gram matrix of x and the terms of the data alone: once per batch, no autograd
+        batch = Batch(to_tensor(X, device=y_hat.device).double(), weight, sigma_x=self.sigma_x)
         if self.loss == "mse":
             prediction = weighted_mean((y_hat - y_true) ** 2, weight)
         else:
-            prediction = conditional_cs_divergence(
-                x,
+            prediction = batch.prediction(
                 y_true,
                 y_hat,
-                sigma_x=self.sigma_x,
                 sigma_y=self.sigma_y,
                 estimator=self.estimator,
-                sample_weight=weight,
+                tol=self.embedding_tol,
             )
         if self.beta > 0 or training:
-            information = cs_mutual_information(
-                x,
-                t.double(),
-                sigma_x=self.sigma_x,
-                sigma_t=self.sigma_t,
-                normalized=self.normalize_mi,
-                sample_weight=weight,
-            )
+            # recorded only (beta = 0): no gradient
+            with torch.set_grad_enabled(torch.is_grad_enabled() and self.beta > 0):
+                information = batch.information(
+                    t.double(), sigma_t=self.sigma_t, normalized=self.normalize_mi
+                )
         if training:
             self.history.record_batch("prediction", float(prediction.detach()))
             self.history.record_batch("mutual_information", float(information.detach()))

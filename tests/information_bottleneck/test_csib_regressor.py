@@ -100,6 +100,20 @@ def test_variants_train(data, params):
     assert reg.score(X, y) > 0.6
 
 
+def test_series_and_exact_embedding_train_the_same_network(data):
+    # the series changes the objective by at most 4e-8 per batch (float32 network)
+    X, y = data
+    params = {**SMALL, "max_iter": 3, "early_stopping": False}
+    series = CSIBRegressor(random_state=0, **params).fit(X, y)
+    exact = CSIBRegressor(random_state=0, embedding_tol=0.0, **params).fit(X, y)
+    assert series.net_.embedding_tol == 1e-8 and exact.net_.embedding_tol == 0.0
+    np.testing.assert_allclose(series.predict(X), exact.predict(X), rtol=1e-4)
+    for key in ("prediction", "mutual_information"):
+        np.testing.assert_allclose(
+            series.information_plane_[key], exact.information_plane_[key], rtol=1e-5
+        )
+
+
 def test_early_stopping_stops_where_its_rule_says(data):
     X, y = data
     reg = CSIBRegressor(
@@ -132,6 +146,7 @@ def test_batch_edge_cases(data):
         ({"sigma_t": "mean"}, "sigma_t"),
         ({"hidden_layer_sizes": ()}, "hidden_layer_sizes must name at least one layer"),
         ({"beta": -1.0}, "beta"),
+        ({"embedding_tol": -1e-8}, "embedding_tol"),
     ],
 )
 def test_bad_parameters(data, params, match):
