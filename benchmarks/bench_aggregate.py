@@ -18,6 +18,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn_losses.aggregate import (
     AggregateLinearRegression,
     AggregateLinearRegressionCV,
+    AggregateLogisticRegression,
     aggregate_responses,
     make_bags,
 )
@@ -29,6 +30,27 @@ def bag_data(n, d, bag_size=10, seed=0):
     y = X @ rng.standard_normal(d) + rng.standard_normal(n)
     bags = make_bags(n, bag_size, random_state=seed)
     return X, aggregate_responses(y, bags), bags
+
+
+def logistic_rows(quick, repeats):
+    """AggregateLogisticRegression against LogisticRegression on the instance labels (scale)."""
+    from sklearn.linear_model import LogisticRegression
+
+    n = 50_000 if quick else 200_000
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((n, 20))
+    labels = (X @ rng.standard_normal(20) + rng.logistic(size=n) > 0).astype(int)
+    bags = make_bags(n, 10, random_state=1)
+    proportions = aggregate_responses(labels.astype(float), bags)
+    ours = median_time(
+        lambda: AggregateLogisticRegression().fit(X, proportions, bags=bags), repeats
+    )
+    reference = median_time(lambda: LogisticRegression().fit(X, labels), repeats)
+    return [
+        {"family": "aggregate", "case": f"n={n:.0e} d=20 bags of 10",
+         "ours": "AggregateLogisticRegression", "ours_s": ours,
+         "reference": "sklearn LogisticRegression on instance labels", "reference_s": reference},
+    ]  # fmt: skip
 
 
 def measure(quick=False):
@@ -46,7 +68,8 @@ def measure(quick=False):
         lambda: AggregateLinearRegressionCV(rhos=rhos, cv=5).fit(X, y_bag, bags=bags), repeats
     )
     row = {"family": "aggregate", "case": case}
-    return [
+    rows = logistic_rows(quick, repeats)
+    return rows + [
         {**row, "ours": "AggregateLinearRegression(rho=0.1)", "ours_s": t_single,
          "reference": "sklearn LinearRegression (rho=1 estimate)", "reference_s": t_ols},
         {**row, "ours": "AggregateLinearRegressionCV 25 rhos x 5 folds", "ours_s": t_cv,

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names, check_is_fitted, validate_data
 
 from ..utils._dask import as_dask_arrays, columns_frame, is_dask_collection, map_row_blocks
+from ..utils._threads import solver_threads
 from ..utils.validation import check_sample_weight, check_sparse_structure
 from ._bags import check_bags
 from ._scoring import BagScoreMixin
@@ -238,13 +239,15 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
             codes = None if bags is None else check_bags(bags, X.shape[0])
             weight = check_sample_weight(sample_weight, X, type(self).__name__)
             n_keys = None if codes is None else int(codes.max(initial=-1)) + 1
-        # one pass over row blocks, into one preallocated table of bag sums
-        stats = accumulate_statistics(X, y, codes, weight, n_keys=n_keys)
-        del codes
-        _check_total_weight(stats, self)
-        stats.drop_empty_bags()
-        equations = NormalEquations.from_statistics(stats, self.fit_intercept)
-        self.coef_, self.intercept_, singular = equations.solve(self.rho, self.alpha)
+        # one pass over row blocks, into one preallocated table of bag sums; BLAS products
+        # (NumPy's pool) then a Cholesky solve (SciPy's), pinned so they do not fight
+        with solver_threads(X.shape[0] * X.shape[1]):
+            stats = accumulate_statistics(X, y, codes, weight, n_keys=n_keys)
+            del codes
+            _check_total_weight(stats, self)
+            stats.drop_empty_bags()
+            equations = NormalEquations.from_statistics(stats, self.fit_intercept)
+            self.coef_, self.intercept_, singular = equations.solve(self.rho, self.alpha)
         self.n_bags_ = _n_bags(stats)
         if singular and self.alpha == 0:
             warnings.warn(

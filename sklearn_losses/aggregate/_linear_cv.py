@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
 from ..utils._dask import is_dask_collection
+from ..utils._threads import solver_threads
 from ..utils.validation import check_sample_weight, check_sparse_structure
 from ._bags import bag_pieces, cells_of_splits, check_bags, group_kfold
 from ._linear import AggregateLinearRegression, _check_dask_input, _check_total_weight
@@ -172,71 +173,74 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
         cells, train_cells, test_cells, n_rows = self._cells(X, y, codes, weight)
         n_cells = train_cells.shape[1]
         keys, piece_bag, piece_cell, cut = bag_pieces(codes, cells, n_cells)
-        # one pass over the rows: per-bag sums and the Gram matrix of each cell (fold)
-        stats = accumulate_statistics(
-            X, y, keys, weight, cells, n_keys=piece_bag.shape[0], n_cells=n_cells
-        )
-        del keys, cells
-        _check_total_weight(stats, self)
-        stats.drop_empty_bags()
-        piece_bag, piece_cell = piece_bag[stats.ids], piece_cell[stats.ids]
-        pieces = (stats.bag_weight, stats.bag_x, stats.bag_y)
-        bag_sums = sum_by(piece_bag, *pieces) if cut else pieces
-        between, rhs = bag_products(*bag_sums)
-        gram = stats.gram.sum(axis=0)
-        scores = []
-        for i, (n_train, n_test) in enumerate(n_rows):
-            for part, size, in_part in (
-                ("training", n_train, train_cells[i]),
-                ("held-out", n_test, test_cells[i]),
-            ):
-                if not stats.weight[in_part].sum() > 0:
-                    raise ValueError(
-                        f"Fold {i} of the cross-validation has zero total sample_weight in "
-                        f"its {part} rows ({size} rows), so it cannot be "
-                        f"{'fitted' if part == 'training' else 'scored'}. Use a splitter "
-                        "whose folds all hold bags of positive weight, or drop the "
-                        "zero-weight rows."
-                    )
-            in_train, in_test = train_cells[i][piece_cell], test_cells[i][piece_cell]
-            held_out = [part[in_test] for part in pieces]
-            if cut:
-                held_out = sum_by(piece_bag[in_test], *held_out)
-            if not cut and np.all(in_train | in_test):
-                # whole bags, every one either trained on or held out: total minus held-out
-                between_out, rhs_out = bag_products(*held_out)
-                fold_between, fold_rhs = between - between_out, rhs - rhs_out
-            else:
-                training = [part[in_train] for part in pieces]
-                if cut:
-                    training = sum_by(piece_bag[in_train], *training)
-                fold_between, fold_rhs = bag_products(*training)
-            equations = NormalEquations(
-                fold_between,
-                fold_rhs,
-                gram - stats.gram[~train_cells[i]].sum(axis=0),
-                stats.weight[train_cells[i]].sum(),
-                stats.x_sum[train_cells[i]].sum(axis=0),
-                stats.y_sum[train_cells[i]].sum(),
-                self.fit_intercept,
+        # BLAS products (NumPy's pool) then Cholesky solves (SciPy's), pinned so they
+        # do not fight
+        with solver_threads(X.shape[0] * X.shape[1]):
+            # one pass over the rows: per-bag sums and the Gram matrix of each cell (fold)
+            stats = accumulate_statistics(
+                X, y, keys, weight, cells, n_keys=piece_bag.shape[0], n_cells=n_cells
             )
-            out_weight, out_x, out_y = held_out
-            X_bar, y_bar = out_x / out_weight[:, None], out_y / out_weight
-            fold = []
-            for rho in rhos:
-                coef, intercept, _ = equations.solve(rho, self.alpha)
-                errors = y_bar - (X_bar @ coef + intercept)
-                fold.append(out_weight @ errors**2 / out_weight.sum())
-            scores.append(fold)
-        self.rhos_ = rhos
-        self.cv_scores_ = np.asarray(scores).T
-        # the first rho of the grid whose mean score ties the best up to rounding (with
-        # singleton bags every rho is the same model and the scores differ only by it)
-        mean_scores = self.cv_scores_.mean(axis=1)
-        best = mean_scores.min()
-        self.rho_ = float(rhos[np.flatnonzero(mean_scores <= best + 1e-12 * abs(best))[0]])
-        equations = NormalEquations.with_totals(between, rhs, gram, stats, self.fit_intercept)
-        self.coef_, self.intercept_, _ = equations.solve(self.rho_, self.alpha)
+            del keys, cells
+            _check_total_weight(stats, self)
+            stats.drop_empty_bags()
+            piece_bag, piece_cell = piece_bag[stats.ids], piece_cell[stats.ids]
+            pieces = (stats.bag_weight, stats.bag_x, stats.bag_y)
+            bag_sums = sum_by(piece_bag, *pieces) if cut else pieces
+            between, rhs = bag_products(*bag_sums)
+            gram = stats.gram.sum(axis=0)
+            scores = []
+            for i, (n_train, n_test) in enumerate(n_rows):
+                for part, size, in_part in (
+                    ("training", n_train, train_cells[i]),
+                    ("held-out", n_test, test_cells[i]),
+                ):
+                    if not stats.weight[in_part].sum() > 0:
+                        raise ValueError(
+                            f"Fold {i} of the cross-validation has zero total sample_weight in "
+                            f"its {part} rows ({size} rows), so it cannot be "
+                            f"{'fitted' if part == 'training' else 'scored'}. Use a splitter "
+                            "whose folds all hold bags of positive weight, or drop the "
+                            "zero-weight rows."
+                        )
+                in_train, in_test = train_cells[i][piece_cell], test_cells[i][piece_cell]
+                held_out = [part[in_test] for part in pieces]
+                if cut:
+                    held_out = sum_by(piece_bag[in_test], *held_out)
+                if not cut and np.all(in_train | in_test):
+                    # whole bags, every one either trained on or held out: total minus held-out
+                    between_out, rhs_out = bag_products(*held_out)
+                    fold_between, fold_rhs = between - between_out, rhs - rhs_out
+                else:
+                    training = [part[in_train] for part in pieces]
+                    if cut:
+                        training = sum_by(piece_bag[in_train], *training)
+                    fold_between, fold_rhs = bag_products(*training)
+                equations = NormalEquations(
+                    fold_between,
+                    fold_rhs,
+                    gram - stats.gram[~train_cells[i]].sum(axis=0),
+                    stats.weight[train_cells[i]].sum(),
+                    stats.x_sum[train_cells[i]].sum(axis=0),
+                    stats.y_sum[train_cells[i]].sum(),
+                    self.fit_intercept,
+                )
+                out_weight, out_x, out_y = held_out
+                X_bar, y_bar = out_x / out_weight[:, None], out_y / out_weight
+                fold = []
+                for rho in rhos:
+                    coef, intercept, _ = equations.solve(rho, self.alpha)
+                    errors = y_bar - (X_bar @ coef + intercept)
+                    fold.append(out_weight @ errors**2 / out_weight.sum())
+                scores.append(fold)
+            self.rhos_ = rhos
+            self.cv_scores_ = np.asarray(scores).T
+            # the first rho of the grid whose mean score ties the best up to rounding (with
+            # singleton bags every rho is the same model and the scores differ only by it)
+            mean_scores = self.cv_scores_.mean(axis=1)
+            best = mean_scores.min()
+            self.rho_ = float(rhos[np.flatnonzero(mean_scores <= best + 1e-12 * abs(best))[0]])
+            equations = NormalEquations.with_totals(between, rhs, gram, stats, self.fit_intercept)
+            self.coef_, self.intercept_, _ = equations.solve(self.rho_, self.alpha)
         self.n_bags_ = int(bag_sums[0].shape[0])
         return self
 

@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ..utils._dask import as_dask_arrays, columns_frame, is_dask_collection
+from ..utils._threads import solver_threads
 from ._base import TwoViewBase, canonical_directions
 from ._loss import check_weight_total
 from ._statistics import dask_view_moments, view_moments
@@ -142,9 +143,11 @@ class CCA(TwoViewBase):
         X, Y = self._validate_views(X, y)
         w = self._check_sample_weight(sample_weight, X)
         n_components = self._check_n_components(X, Y, w)
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-            moments = view_moments(X, Y, sample_weight=w)
-        return self._fit_moments(moments, X.shape[1], Y.shape[1], n_components)
+        # BLAS products (NumPy's pool) then LAPACK (SciPy's): pinned so they do not fight
+        with solver_threads(X.size + Y.size):
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+                moments = view_moments(X, Y, sample_weight=w)
+            return self._fit_moments(moments, X.shape[1], Y.shape[1], n_components)
 
     def _fit_dask(self, X, y, sample_weight):
         """:meth:`fit` on dask input: the statistics are reduced chunk by chunk."""
