@@ -14,7 +14,7 @@ from ..utils._threads import solver_threads
 from ..utils.validation import check_sample_weight, check_sparse_structure
 from ._bags import check_bags
 from ._scoring import BagScoreMixin
-from ._statistics import NormalEquations, accumulate_statistics
+from ._statistics import BLOCK_ROWS, NormalEquations, accumulate_statistics
 
 __all__ = ["AggregateLinearRegression"]
 
@@ -240,8 +240,8 @@ class AggregateLinearRegression(BagScoreMixin, RegressorMixin, BaseEstimator):
             weight = check_sample_weight(sample_weight, X, type(self).__name__)
             n_keys = None if codes is None else int(codes.max(initial=-1)) + 1
         # one pass over row blocks, into one preallocated table of bag sums; BLAS products
-        # (NumPy's pool) then a Cholesky solve (SciPy's), pinned so they do not fight
-        with solver_threads(X.shape[0] * X.shape[1]):
+        # (NumPy's pool, per block of rows) then a Cholesky solve (SciPy's), pinned
+        with solver_threads(min(X.shape[0], BLOCK_ROWS) * X.shape[1]):
             stats = accumulate_statistics(X, y, codes, weight, n_keys=n_keys)
             del codes
             _check_total_weight(stats, self)

@@ -13,7 +13,13 @@ from ..utils._threads import solver_threads
 from ..utils.validation import check_sample_weight, check_sparse_structure
 from ._bags import bag_pieces, cells_of_splits, check_bags, group_kfold
 from ._linear import AggregateLinearRegression, _check_dask_input, _check_total_weight
-from ._statistics import NormalEquations, accumulate_statistics, bag_products, sum_by
+from ._statistics import (
+    BLOCK_ROWS,
+    NormalEquations,
+    accumulate_statistics,
+    bag_products,
+    sum_by,
+)
 
 __all__ = ["AggregateLinearRegressionCV", "default_rhos"]
 
@@ -175,7 +181,7 @@ class AggregateLinearRegressionCV(AggregateLinearRegression):
         keys, piece_bag, piece_cell, cut = bag_pieces(codes, cells, n_cells)
         # BLAS products (NumPy's pool) then Cholesky solves (SciPy's), pinned so they
         # do not fight
-        with solver_threads(X.shape[0] * X.shape[1]):
+        with solver_threads(min(X.shape[0], BLOCK_ROWS) * X.shape[1]):
             # one pass over the rows: per-bag sums and the Gram matrix of each cell (fold)
             stats = accumulate_statistics(
                 X, y, keys, weight, cells, n_keys=piece_bag.shape[0], n_cells=n_cells

@@ -33,7 +33,7 @@ __all__ = [
     "chunk_statistics",
 ]
 
-_BLOCK = 65536  # rows per block of the weighted Gram matrix: O(block * d) extra memory
+BLOCK_ROWS = 65536  # rows per block of the weighted Gram matrix: O(block * d) extra memory
 _ROWS = 131072  # rows per slice of NumPy input: its bag sums are O(slice * d) extra memory
 _CHUNKS_AT_ONCE = 2  # dask chunks computed per call: what bounds the memory of a dask fit
 
@@ -67,8 +67,8 @@ class AggregateStatistics:
             return self
         tables = [self.ids, self.bag_weight, self.bag_x, self.bag_y]
         n_kept = 0
-        for start in range(0, keep.shape[0], _BLOCK):
-            rows = slice(start, start + _BLOCK)
+        for start in range(0, keep.shape[0], BLOCK_ROWS):
+            rows = slice(start, start + BLOCK_ROWS)
             kept = keep[rows]
             end = n_kept + int(np.count_nonzero(kept))
             for table in tables:  # the destination never runs past the rows read so far
@@ -140,8 +140,8 @@ def chunk_statistics(X, y, keys, weight, cells=None, *, n_cells=1, check=False):
         stats.bag_weight = np.bincount(inverse, weights=weight, minlength=n_bags)
         stats.bag_y = np.bincount(inverse, weights=weight * y, minlength=n_bags)
     _zero_moments(stats, n_cells, d)
-    for start in range(0, n_rows, _BLOCK):
-        rows = slice(start, start + _BLOCK)
+    for start in range(0, n_rows, BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
         if cells is None:
             _add_moments(stats, 0, X[rows], y[rows], weight[rows])
             continue
@@ -334,8 +334,8 @@ def bag_products(weight, x, y):
     Summed over blocks of bags: O(block * d) extra memory, not a scaled copy of ``x``.
     """
     between, rhs = np.zeros((x.shape[1], x.shape[1])), np.zeros(x.shape[1])
-    for start in range(0, weight.shape[0], _BLOCK):
-        rows = slice(start, start + _BLOCK)
+    for start in range(0, weight.shape[0], BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
         between += x[rows].T @ (x[rows] / weight[rows, None])
         rhs += x[rows].T @ (y[rows] / weight[rows])
     return between, rhs

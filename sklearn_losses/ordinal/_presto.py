@@ -7,6 +7,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._convergence import warn_not_converged
+from ..utils._threads import solver_threads
 from ._base import CumulativeLinkClassifier
 from ._solver import PrestoProblem, psi_to_slopes
 
@@ -183,34 +184,36 @@ class PRESTOClassifier(CumulativeLinkClassifier):
             else None
         )
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
-        Xs, mean, scale = self._standardize(X, weight)
-        problem = PrestoProblem(
-            Xs,
-            codes,
-            weight,
-            len(self.classes_),
-            self.link,
-            self.penalize_first,
-            self.enforce_order,
-            verbose=self.verbose,
-        )
-        start = None
-        if (
-            previous is not None
-            and np.array_equal(previous[2], self.classes_)
-            and previous[0].shape == (X.shape[1], len(self.classes_) - 1)
-        ):
-            slopes = previous[0] * scale[:, None]
-            start = (previous[1] + mean @ previous[0], np.diff(slopes, axis=1, prepend=0.0))
-        intercepts, psi, n_iter, kkt, converged, _ = problem.solve(
-            self.alpha, start, self.tol, self.max_iter
-        )
-        if not converged:
-            warn_not_converged(
-                type(self).__name__,
-                self.max_iter,
-                hint=f"its KKT violation is {kkt:.2e} > tol={self.tol}; raise max_iter or tol",
+        # every BLAS call of the fit, not only the solver's, on pinned pools (utils._threads)
+        with solver_threads(X.size):
+            Xs, mean, scale = self._standardize(X, weight)
+            problem = PrestoProblem(
+                Xs,
+                codes,
+                weight,
+                len(self.classes_),
+                self.link,
+                self.penalize_first,
+                self.enforce_order,
+                verbose=self.verbose,
             )
+            start = None
+            if (
+                previous is not None
+                and np.array_equal(previous[2], self.classes_)
+                and previous[0].shape == (X.shape[1], len(self.classes_) - 1)
+            ):
+                slopes = previous[0] * scale[:, None]
+                start = (previous[1] + mean @ previous[0], np.diff(slopes, axis=1, prepend=0.0))
+            intercepts, psi, n_iter, kkt, converged, _ = problem.solve(
+                self.alpha, start, self.tol, self.max_iter
+            )
+            if not converged:
+                warn_not_converged(
+                    type(self).__name__,
+                    self.max_iter,
+                    hint=f"its KKT violation is {kkt:.2e} > tol={self.tol}; raise max_iter or tol",
+                )
         self._set_original_scale(intercepts, psi_to_slopes(psi), mean, scale)
         self.n_iter_ = n_iter
         self.kkt_violation_ = kkt

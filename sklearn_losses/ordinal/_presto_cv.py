@@ -9,6 +9,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._convergence import warn_not_converged
+from ..utils._threads import solver_threads
 from ..utils.validation import check_n_classes
 from ._base import CumulativeLinkClassifier, probabilities_from_predictors
 from ._presto import PRESTOClassifier
@@ -180,54 +181,56 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
             The fitted estimator.
         """
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
-        n_classes = len(self.classes_)
-        Xs, mean, scale = self._standardize(X, weight)
-        name = type(self).__name__
-        full = PrestoProblem(
-            Xs,
-            codes,
-            weight,
-            n_classes,
-            self.link,
-            self.penalize_first,
-            self.enforce_order,
-            name,
-            max(self.verbose - 1, 0),
-        )
-        alphas = self._alpha_grid(full)
-        folds = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_score_fold_path)(
-                self, X, codes, weight, train, test, alphas, n_classes, (i, len(folds))
-            )
-            for i, (train, test) in enumerate(folds)
-        )
-        scores = [fold_scores for fold_scores, _ in results]
-        not_converged = {alpha for _, fold_alphas in results for alpha in fold_alphas}
-        self.alphas_ = alphas
-        self.cv_scores_ = np.column_stack(scores)
-        mean_scores = self.cv_scores_.mean(axis=1)
-        self.best_index_ = int(np.flatnonzero(mean_scores <= mean_scores.min())[0])
-        self.alpha_ = float(alphas[self.best_index_])
-
-        if self.verbose > 0:
-            print(f"{name}: chose alpha_ = {self.alpha_:.4g}; refitting the path", flush=True)
-        coefs, intercepts, self.n_iter_ = [], [], 0
-        for alpha, (a, psi, n_iter) in zip(alphas, full.path(alphas, self.tol, self.max_iter)):
-            if self.verbose > 0:
-                print(f"{name}: all data, alpha {alpha:.4g}: {n_iter} iterations", flush=True)
-            self.n_iter_ += n_iter
-            self._set_original_scale(a, psi_to_slopes(psi), mean, scale)
-            coefs.append(self.coef_)
-            intercepts.append(self.intercept_)
-        not_converged |= set(full.not_converged)
-        if not_converged:
-            warn_not_converged(
+        # every BLAS call of the fit, not only the solver's, on pinned pools (utils._threads)
+        with solver_threads(X.size):
+            n_classes = len(self.classes_)
+            Xs, mean, scale = self._standardize(X, weight)
+            name = type(self).__name__
+            full = PrestoProblem(
+                Xs,
+                codes,
+                weight,
+                n_classes,
+                self.link,
+                self.penalize_first,
+                self.enforce_order,
                 name,
-                self.max_iter,
-                hint=f"the fits at alpha in {sorted(not_converged, reverse=True)} stopped above "
-                f"tol={self.tol}; raise max_iter or tol",
+                max(self.verbose - 1, 0),
             )
+            alphas = self._alpha_grid(full)
+            folds = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(_score_fold_path)(
+                    self, X, codes, weight, train, test, alphas, n_classes, (i, len(folds))
+                )
+                for i, (train, test) in enumerate(folds)
+            )
+            scores = [fold_scores for fold_scores, _ in results]
+            not_converged = {alpha for _, fold_alphas in results for alpha in fold_alphas}
+            self.alphas_ = alphas
+            self.cv_scores_ = np.column_stack(scores)
+            mean_scores = self.cv_scores_.mean(axis=1)
+            self.best_index_ = int(np.flatnonzero(mean_scores <= mean_scores.min())[0])
+            self.alpha_ = float(alphas[self.best_index_])
+
+            if self.verbose > 0:
+                print(f"{name}: chose alpha_ = {self.alpha_:.4g}; refitting the path", flush=True)
+            coefs, intercepts, self.n_iter_ = [], [], 0
+            for alpha, (a, psi, n_iter) in zip(alphas, full.path(alphas, self.tol, self.max_iter)):
+                if self.verbose > 0:
+                    print(f"{name}: all data, alpha {alpha:.4g}: {n_iter} iterations", flush=True)
+                self.n_iter_ += n_iter
+                self._set_original_scale(a, psi_to_slopes(psi), mean, scale)
+                coefs.append(self.coef_)
+                intercepts.append(self.intercept_)
+            not_converged |= set(full.not_converged)
+            if not_converged:
+                warn_not_converged(
+                    name,
+                    self.max_iter,
+                    hint=f"the fits at alpha in {sorted(not_converged, reverse=True)} stopped "
+                    f"above tol={self.tol}; raise max_iter or tol",
+                )
         self.coef_path_ = np.stack(coefs)
         self.intercept_path_ = np.stack(intercepts)
         self.coef_ = self.coef_path_[self.best_index_]

@@ -7,6 +7,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
 from ..utils._convergence import lbfgs
+from ..utils._threads import solver_threads
 from ._base import CumulativeLinkClassifier
 from ._kernels import LINKS
 from ._solver import CumulativeLinkLoss, intercept_only_thresholds
@@ -132,26 +133,28 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
             The fitted estimator.
         """
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
-        Xs, mean, scale = self._standardize(X, weight)
-        loss = CumulativeLinkLoss(Xs, codes, weight, LINKS[self.link])
-        n_thresholds = len(self.classes_) - 1
-        thresholds = intercept_only_thresholds(codes, weight, n_thresholds, self.link)
-        gaps = np.maximum(np.diff(thresholds), 1e-6)
-        start = np.concatenate([thresholds[:1], np.log(gaps), np.zeros(X.shape[1])])
-        result = lbfgs(
-            type(self).__name__,
-            _objective,
-            start,
-            args=(loss, n_thresholds, self.alpha),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_entries=X.size,
-            maxcor=20,
-            verbose=self.verbose,
-        )
-        intercepts = _unpack_intercepts(result.x[:n_thresholds])
-        slopes = result.x[n_thresholds:, None]
-        self._set_original_scale(intercepts, slopes, mean, scale)
+        # every BLAS call of the fit, not only the solver's, on pinned pools (utils._threads)
+        with solver_threads(X.size):
+            Xs, mean, scale = self._standardize(X, weight)
+            loss = CumulativeLinkLoss(Xs, codes, weight, LINKS[self.link])
+            n_thresholds = len(self.classes_) - 1
+            thresholds = intercept_only_thresholds(codes, weight, n_thresholds, self.link)
+            gaps = np.maximum(np.diff(thresholds), 1e-6)
+            start = np.concatenate([thresholds[:1], np.log(gaps), np.zeros(X.shape[1])])
+            result = lbfgs(
+                type(self).__name__,
+                _objective,
+                start,
+                args=(loss, n_thresholds, self.alpha),
+                max_iter=self.max_iter,
+                tol=self.tol,
+                n_entries=X.size,
+                maxcor=20,
+                verbose=self.verbose,
+            )
+            intercepts = _unpack_intercepts(result.x[:n_thresholds])
+            slopes = result.x[n_thresholds:, None]
+            self._set_original_scale(intercepts, slopes, mean, scale)
         self.n_iter_ = int(result.nit)
         return self
 

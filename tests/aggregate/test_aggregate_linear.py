@@ -373,7 +373,7 @@ def test_statistics_accumulated_over_many_blocks_equal_one_block(dense, rng, mon
     models = [AggregateLinearRegression(0.3), AggregateLinearRegressionCV([0.0, 0.3, 1.0])]
     expected = [clone(m).fit(X, y, bags=bags, sample_weight=weight) for m in models]
     monkeypatch.setattr(_statistics, "_ROWS", 97)
-    monkeypatch.setattr(_statistics, "_BLOCK", 13)
+    monkeypatch.setattr(_statistics, "BLOCK_ROWS", 13)
     for model, reference in zip(models, expected):
         got = clone(model).fit(X, y, bags=bags, sample_weight=weight)
         np.testing.assert_allclose(got.coef_, reference.coef_, rtol=0, atol=1e-10)
