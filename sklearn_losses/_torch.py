@@ -6,7 +6,10 @@ estimators are plain scikit-learn estimators that *own* a private skorch net
 built inside ``fit`` (composition; raw skorch nets fail most of scikit-learn's
 estimator checks).  :class:`SkorchEstimatorMixin` builds and trains that net
 from the parameters every neural estimator shares (:data:`NET_PARAMETERS`); a
-family's ``_nets.py`` provides only its module and criterion.
+family's ``_nets.py`` provides only its module and criterion.  The training loop
+is skorch's, made nearly as cheap as a hand-written one: batches by one tensor
+index (:func:`batch_loader`), and a ``NeuralNet`` that skips the per-batch
+bookkeeping nobody listens to.
 
 Randomness never goes through torch's process-global generator: every fit
 draws its weights, batch order and any noise from ``torch.Generator`` objects
@@ -28,6 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .utils._convergence import check_finite
 
 __all__ = [
+    "IndexedBatches",
     "NET_PARAMETERS",
     "SkorchEstimatorMixin",
     "batch_loader",
@@ -152,21 +156,116 @@ def build_module(factory, generator):
 
 
 def batch_loader(dataset, batch_size=128, shuffle=False, drop_last=False, generator=None, **_):
-    """skorch iterator factory: each batch fetched by one fancy index of the dataset.
+    """skorch iterator factory: batches of rows, each fetched by one tensor index.
 
-    torch's default loader fetches rows one by one and stacks them, which costs
-    more than a small network's forward pass; here a batch is a single indexing of
-    the arrays.  Shuffling draws from ``generator`` (the fit's own).  Other loader
-    options skorch passes on are ignored.
+    torch's default loader fetches rows one by one and stacks them, and skorch's
+    dataset indexes a numpy array with a list of positions (which scikit-learn's
+    indexing helper inspects element by element); both cost more than a small
+    network's forward pass.  Here the arrays become tensors once (sharing their
+    memory) and a batch is one indexing of them, as in a hand-written loop.
+    Shuffling draws from ``generator`` (the fit's own), exactly as torch's
+    ``DataLoader`` over a ``RandomSampler`` did (see :class:`IndexedBatches`), so a
+    seed gives the batches it gave before.  Other loader options skorch passes on
+    are ignored.
     """
-    require_torch()
-    from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
-
-    order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+    torch, _ = require_torch()
+    n = len(dataset)
     # a data set smaller than one batch is one batch, even when the last is dropped
-    sampler = BatchSampler(order, min(batch_size, len(dataset)), drop_last)
-    # the loader's own seed draw goes to ``generator`` too, not to torch's global one
-    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator)
+    batch_size = min(batch_size, n)
+    full = n - n % batch_size  # rows in full batches
+
+    def positions():
+        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+        yield from order[:full].split(batch_size)
+        if shuffle:
+            # torch's RandomSampler draws a second, unused permutation when it runs
+            # out (after the last full batch); drawn here too, so that what the fit
+            # draws next (EnsLoss's random losses share the generator) is unchanged
+            torch.randperm(n, generator=generator)
+        if full < n and not drop_last:
+            yield order[full:]
+
+    n_batches = full // batch_size + (full < n and not drop_last)
+    return IndexedBatches(dataset, positions, n_batches, generator)
+
+
+def _as_tensors(data):
+    """``data`` (an array, a tensor, or a dict of them) as CPU tensors sharing its memory.
+
+    None when it holds anything else (the caller then indexes the dataset itself).
+    """
+    torch, _ = require_torch()
+    if isinstance(data, dict):
+        tensors = {key: _as_tensors(value) for key, value in data.items()}
+        return None if any(t is None for t in tensors.values()) else tensors
+    if isinstance(data, torch.Tensor):
+        return data if data.device.type == "cpu" else None
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        try:
+            # (a copy only when the array is read-only or not C-contiguous)
+            return torch.from_numpy(np.require(data, requirements=["C", "W"]))
+        except TypeError:  # a dtype torch lacks
+            return None
+    return None
+
+
+def _take(tensors, index):
+    # (``index_select`` costs half of ``tensor[index]``, which parses its argument)
+    if isinstance(tensors, dict):
+        return {key: value.index_select(0, index) for key, value in tensors.items()}
+    return tensors.index_select(0, index)
+
+
+class IndexedBatches:
+    """The batches of a skorch ``Dataset`` (or a ``Subset`` of one), by tensor indexing.
+
+    ``positions()`` returns an iterator over each batch's row positions in
+    ``dataset`` (int64 tensors); ``n_batches`` is what ``len`` reports.  A batch is
+    ``(X[rows], y[rows])`` as tensors, what torch's loader made of skorch's
+    ``Dataset`` items (``y`` a placeholder ``tensor([0.])`` when there is none).
+    Data that are not arrays, tensors or dicts of them are fetched through the
+    dataset instead, as torch's loader did.
+
+    The draws from ``generator`` are those of torch's ``DataLoader(sampler=...,
+    generator=generator)``: what ``positions()`` draws when called (a sampler's
+    ``__iter__``), then one number for the workers' seed, then what the iterator
+    draws as it goes; so a fit's other draws from the same generator (its random
+    losses, its noise) are the same as with torch's loader.
+    """
+
+    def __init__(self, dataset, positions, n_batches, generator=None):
+        self.dataset = dataset
+        self.positions = positions
+        self.n_batches = n_batches
+        self.generator = generator
+        base, rows = dataset, None
+        torch, skorch = require_torch()
+        Subset, Dataset = torch.utils.data.Subset, skorch.dataset.Dataset
+        if isinstance(base, Subset) and type(base.dataset) is Dataset:
+            base, rows = base.dataset, torch.as_tensor(np.asarray(base.indices), dtype=torch.int64)
+        self._tensors = None
+        if type(base) is Dataset and not base.X_is_ndframe:
+            X, y = _as_tensors(base.X), None if base.y is None else _as_tensors(base.y)
+            if X is not None and (y is not None or base.y is None):
+                self._tensors, self._rows = (X, y), rows
+
+    def __iter__(self):
+        torch, _ = require_torch()
+        positions = self.positions()
+        if self.generator is not None:
+            torch.empty((), dtype=torch.int64).random_(generator=self.generator)
+        if self._tensors is None:
+            for index in positions:
+                yield torch.utils.data.default_convert(self.dataset[index.tolist()])
+            return
+        X, y = self._tensors
+        for index in positions:
+            if self._rows is not None:
+                index = self._rows.index_select(0, index)
+            yield _take(X, index), torch.Tensor([0]) if y is None else _take(y, index)
+
+    def __len__(self):
+        return self.n_batches
 
 
 def _quiet(*_):
@@ -186,7 +285,9 @@ def _make_divergence_guard_class():
             torch, _ = require_torch()
             record = net.history[-1]
             losses = [record[k] for k in ("train_loss", "valid_loss") if k in record]
-            finite = all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
+            # one reduction (one device sync) for all the weights
+            flags = [torch.isfinite(p).all() for p in net.module_.parameters()]
+            finite = bool(torch.stack(flags).all()) if flags else True
             check_finite(
                 self.name,
                 np.asarray(losses, dtype=float),
@@ -199,7 +300,100 @@ def _make_divergence_guard_class():
     return DivergenceGuard
 
 
-_LAZY_CLASSES = {"DivergenceGuard": _make_divergence_guard_class}
+def _batch_len(batch):
+    """Rows in a batch ``(X, y)`` (skorch's ``get_len`` of ``X``, without its checks)."""
+    torch, skorch = require_torch()
+    X = batch[0] if isinstance(batch, (tuple, list)) else batch
+    if isinstance(X, dict) and X:
+        first = next(iter(X.values()))
+        if isinstance(first, torch.Tensor):
+            return len(first)
+    elif isinstance(X, torch.Tensor):
+        return len(X)
+    return skorch.dataset.get_len(X)
+
+
+def _in_mode(module, training):
+    """Whether ``module`` and every submodule are in training mode ``training``.
+
+    (Reads ``Module._modules`` directly: ``children()`` costs as much as the walk.)
+    """
+    if module.training != training:
+        return False
+    return all(child is None or _in_mode(child, training) for child in module._modules.values())
+
+
+def _make_net_class():
+    torch, skorch = require_torch()
+
+    class NeuralNet(skorch.NeuralNet):
+        """skorch's ``NeuralNet`` with cheaper per-batch bookkeeping; the same training.
+
+        The steps, the callbacks' calls, the history and the results are skorch's;
+        what changes is what each batch costs besides the network: callbacks are not
+        called for events they do not handle (skorch's ``Callback`` methods do
+        nothing), ``train()``/``eval()`` are not called when every submodule is
+        already in the right mode, and a batch's size is the length of its tensors
+        (skorch's ``get_len`` inspects every item).  :class:`SkorchEstimatorMixin`
+        builds it by default; a family's own net class should derive from it.
+        """
+
+        def _set_training(self, training=True):
+            # skorch calls this at every batch; Module.train sets every submodule's
+            # flag through Module.__setattr__, several times dearer than reading them
+            for name in self._modules + self._criteria:
+                module = getattr(self, name + "_")
+                if isinstance(module, torch.nn.Module) and not _in_mode(module, training):
+                    module.train(training)
+
+        def notify(self, method_name, **cb_kwargs):
+            getattr(self, method_name)(self, **cb_kwargs)
+            for method in self._handlers(method_name):
+                method(self, **cb_kwargs)
+
+        def _handlers(self, method_name):
+            """The callbacks' bound ``method_name``, skipping skorch's do-nothing ones."""
+            callbacks = tuple(cb for _, cb in self.callbacks_)
+            cache = self.__dict__.get("_handler_cache")
+            if cache is None or cache[0] != callbacks:
+                cache = (callbacks, {})
+                self.__dict__["_handler_cache"] = cache
+            handlers = cache[1].get(method_name)
+            if handlers is None:
+                noop = getattr(skorch.callbacks.Callback, method_name, None)
+                handlers = [
+                    getattr(cb, method_name)
+                    for cb in callbacks
+                    if method_name in vars(cb) or getattr(type(cb), method_name, None) is not noop
+                ]
+                cache[1][method_name] = handlers
+            return handlers
+
+        def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+            # skorch's loop, with the batch size read off the batch's tensors
+            if iterator is None:
+                return
+            batch_count = 0
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                self.history.record_batch(prefix + "_loss", step["loss"].item())
+                self.history.record_batch(prefix + "_batch_size", _batch_len(batch))
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+                batch_count += 1
+            self.history.record(prefix + "_batch_count", batch_count)
+
+        def __getstate__(self):
+            state = super().__getstate__()
+            state.pop("_handler_cache", None)
+            return state
+
+    NeuralNet.__module__ = __name__
+    NeuralNet.__qualname__ = "NeuralNet"
+    return NeuralNet
+
+
+_LAZY_CLASSES = {"DivergenceGuard": _make_divergence_guard_class, "NeuralNet": _make_net_class}
 _LAZY_LOCK = threading.Lock()
 
 
@@ -295,8 +489,9 @@ class SkorchEstimatorMixin:
     (``generator`` lives on the training device, for modules and criteria that draw
     random numbers in training: noise, random losses),
 
-    and may override ``_net_class`` (a ``NeuralNet`` subclass, e.g. for a
-    ``get_loss`` that needs no target), ``_extra_callbacks(generator)``,
+    and may override ``_net_class`` (a subclass of this module's ``NeuralNet``,
+    skorch's with cheaper per-batch bookkeeping, e.g. for a ``get_loss`` that needs
+    no target), ``_extra_callbacks(generator)``,
     ``_train_split(seed, early_stopping)``, ``_n_held_out(X, y)``, ``_monitor()``,
     ``_drop_last``, and ``_net_options()``
     (skorch options that replace or add to the shared ones).  It calls
@@ -307,7 +502,7 @@ class SkorchEstimatorMixin:
     _drop_last = False
 
     def _net_class(self):
-        return require_torch()[1].NeuralNet
+        return __getattr__("NeuralNet")
 
     def _extra_callbacks(self, generator):
         return []
@@ -411,6 +606,9 @@ class SkorchEstimatorMixin:
             "iterator_valid__generator": generator,
             "train_split": self._train_split(seed, early_stopping),
             "callbacks": self._callbacks(device_generator, early_stopping),
+            # skorch's epoch table is printed at verbose > 0 only (never here), but made
+            # at every epoch: dropped (``verbose`` shows a progress bar instead)
+            "callbacks__print_log": None,
             "verbose": 0,
             "device": device,
             **optimizer,

@@ -264,3 +264,172 @@ def test_same_seed_same_model_in_other_processes():
     )
     for name, a, b in zip(names, here, there):
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+# --- the shared training loop: the same batches, draws and history as skorch/torch's ---
+
+
+def _reference_loader(dataset, batch_size, shuffle, drop_last, generator):
+    """What ``batch_loader`` was: torch's DataLoader over a generator-driven sampler."""
+    from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+
+    order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+    sampler = BatchSampler(order, min(batch_size, len(dataset)), drop_last)
+    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator)
+
+
+def _flat(batch):
+    """A batch as a list of tensors (dicts in key order), to compare two batches."""
+    out = []
+    for part in batch:
+        out += [part[k] for k in sorted(part)] if isinstance(part, dict) else [part]
+    return out
+
+
+def _datasets():
+    from skorch.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((103, 3)).astype(np.float32)
+    y = rng.standard_normal((103, 2))
+    w = rng.random(103).astype(np.float32)
+    yield Dataset(X, y)
+    yield Dataset({"x": X, "y": X[:, :2].copy()}, None)  # DeepCCA: no target
+    yield Dataset({"x": X, "y": X}, {"sample_weight": w})  # ... with weights
+    yield Dataset(X, {"target": y, "sample_weight": w})
+    yield torch.utils.data.Subset(Dataset(X, y), rng.permutation(103)[:71])  # ValidSplit's
+    X.setflags(write=False)
+    yield Dataset(X, y)  # read-only data
+    yield Dataset(np.asfortranarray(X), y)
+    import pandas as pd  # skorch's own fetching, for data that are not arrays
+
+    yield Dataset(pd.DataFrame(X, columns=list("abc")), y)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("drop_last", [True, False])
+@pytest.mark.parametrize("batch_size", [10, 103, 500])
+def test_batch_loader_gives_torchs_batches_and_draws(shuffle, drop_last, batch_size):
+    from sklearn_losses._torch import batch_loader
+
+    for dataset in _datasets():
+        ours_gen, ref_gen = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+        ours = batch_loader(dataset, batch_size, shuffle, drop_last, ours_gen)
+        reference = _reference_loader(dataset, batch_size, shuffle, drop_last, ref_gen)
+        assert len(ours) == len(reference)
+        for _ in range(2):  # two epochs
+            ours_iter, ref_iter = iter(ours), iter(reference)
+            while True:
+                a, b = next(ours_iter, None), next(ref_iter, None)
+                # the generator is where torch's left it after every batch: draws made
+                # between batches (EnsLoss's random losses) see the same stream
+                assert torch.equal(ours_gen.get_state(), ref_gen.get_state())
+                if a is None or b is None:
+                    assert a is None and b is None
+                    break
+                for t, u in zip(_flat(a), _flat(b), strict=True):
+                    assert isinstance(t, torch.Tensor) and t.dtype == u.dtype
+                    assert torch.equal(t, u)
+
+
+def _net_fit(net_class, callbacks=(), epochs=3):
+    """A small skorch fit through the package's loader; returns the net."""
+    from sklearn_losses._torch import batch_loader, build_module
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 4)).astype(np.float32)
+    y = (X @ [1.0, -1.0, 0.5, 0.0])[:, None].astype(np.float32)
+    generator = torch.Generator().manual_seed(0)
+
+    def factory():
+        return torch.nn.Sequential(
+            torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Dropout(0.3), torch.nn.Linear(8, 1)
+        )
+
+    module = build_module(factory, generator)
+    net = net_class(
+        module,
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.Adam,
+        max_epochs=epochs,
+        batch_size=16,
+        iterator_train=batch_loader,
+        iterator_train__shuffle=True,
+        iterator_train__generator=generator,
+        iterator_valid=batch_loader,
+        train_split=None,
+        callbacks=list(callbacks),
+        verbose=0,
+    )
+    torch.manual_seed(0)  # dropout draws from the global generator in this test
+    return net.fit(X, y)
+
+
+def test_the_package_net_trains_as_skorchs_own():
+    from skorch import NeuralNet as SkorchNet
+
+    from sklearn_losses._torch import NeuralNet
+
+    ours, theirs = _net_fit(NeuralNet), _net_fit(SkorchNet)
+    for a, b in zip(ours.module_.parameters(), theirs.module_.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+    def records(net):
+        drop = {"dur", "batches"}
+        epochs = [{k: v for k, v in h.items() if k not in drop} for h in net.history]
+        return epochs, [h["batches"] for h in net.history]
+
+    assert records(ours) == records(theirs)
+
+
+def test_the_package_net_calls_the_callbacks_that_listen():
+    from skorch.callbacks import Callback
+
+    from sklearn_losses._torch import NeuralNet
+
+    class Count(Callback):
+        def __init__(self):
+            self.calls = {}
+
+        def on_batch_end(self, net, batch=None, training=False, **kwargs):
+            self.calls["batch"] = self.calls.get("batch", 0) + 1
+            net.module_[2].eval()  # a callback changing a submodule's mode: skorch's
+            # train step sets it back, as it does at every batch
+
+        def on_epoch_end(self, net, **kwargs):
+            self.calls["epoch"] = self.calls.get("epoch", 0) + 1
+
+    count, patched = Count(), Count()
+    patched.on_epoch_begin = lambda net, **kwargs: patched.calls.update(begin=True)
+    modes = []
+
+    class Mode(Callback):  # skorch passes the step's predictions to on_batch_end
+        def on_batch_end(self, net, training=False, **kwargs):
+            modes.append(training)
+
+    net = _net_fit(NeuralNet, [count, patched, Mode()], epochs=2)
+    assert count.calls == {"batch": 2 * 6, "epoch": 2}  # 90 rows in batches of 16
+    assert patched.calls == {"batch": 2 * 6, "epoch": 2, "begin": True}
+    assert modes == [True] * 12
+    # the dropout layer trained in training mode at every batch
+    seen = []
+    net.module_[2].register_forward_hook(lambda mod, args, out: seen.append(mod.training))
+    late = Count()
+    net.callbacks = [late]  # a callback added after the first fit is heard too
+    net.initialize_callbacks()
+    net.partial_fit(np.zeros((32, 4), np.float32), np.zeros((32, 1), np.float32))
+    assert late.calls == {"batch": 2 * 2, "epoch": 2}  # max_epochs=2 of 32 rows
+    assert seen == [True] * 4
+
+
+def test_the_package_net_pickles_without_its_handler_cache():
+    import pickle
+
+    from sklearn_losses._torch import NeuralNet
+
+    net = _net_fit(NeuralNet)
+    assert "_handler_cache" in net.__dict__
+    clone = pickle.loads(pickle.dumps(net))
+    assert "_handler_cache" not in clone.__dict__
+    X = np.ones((3, 4), np.float32)
+    np.testing.assert_array_equal(clone.predict(X), net.predict(X))

@@ -9,9 +9,8 @@ import torch
 from sklearn.model_selection import GroupShuffleSplit
 from skorch.dataset import Dataset
 from torch import nn
-from torch.utils.data import DataLoader, Sampler
 
-from .._torch import split_sample_weight
+from .._torch import IndexedBatches, split_sample_weight
 
 
 class BagLoss(nn.Module):
@@ -49,52 +48,60 @@ class BagLoss(nn.Module):
         return (bag_term + self.rho * within) / weight.sum()
 
 
-class WholeBagSampler(Sampler):
+class WholeBagBatches:
     """Batches made of whole bags: bags shuffled, then packed up to ``batch_size`` rows.
 
     A bag larger than ``batch_size`` forms a batch of its own, so no bag is ever
     split and every batch loss sees complete bag means.  Shuffling draws from
-    ``generator`` (the fit's own).
+    ``generator`` (the fit's own).  Calling the object yields each batch's rows (an
+    int64 tensor; a bag's rows in increasing order): one permutation of the bags,
+    then a search per batch, with no Python loop over bags or rows.
     """
 
     def __init__(self, bags, batch_size, shuffle=True, generator=None):
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
-        order = np.argsort(bags, kind="stable")
-        boundaries = np.flatnonzero(np.diff(bags[order])) + 1
-        self.members = np.split(order, boundaries)
+        self._rows = np.argsort(bags, kind="stable")  # rows grouped by bag
+        starts = np.flatnonzero(np.r_[True, np.diff(bags[self._rows]) != 0])
+        self._starts = starts
+        self._sizes = np.diff(np.r_[starts, len(bags)])
 
-    def _batches(self, bag_order):
-        batch = []
-        for b in bag_order:
-            rows = self.members[b]
-            if batch and len(batch) + len(rows) > self.batch_size:
-                yield batch
-                batch = []
-            batch.extend(rows.tolist())
-        if batch:
-            yield batch
+    def _bounds(self, sizes):
+        """Where the greedy packing of bags of ``sizes`` (in order) closes its batches."""
+        ends = np.cumsum(sizes)
+        bounds, first = [0], 0
+        while first < len(sizes):
+            # the most bags from ``first`` on that fit in one batch, at least one
+            filled = ends[first - 1] if first else 0
+            last = np.searchsorted(ends, filled + self.batch_size, side="right")
+            first = max(int(last), first + 1)
+            bounds.append(int(ends[first - 1]))
+        return bounds
 
-    def __iter__(self):
-        n_bags = len(self.members)
+    def __call__(self):
         if self.shuffle:
-            order = torch.randperm(n_bags, generator=self.generator).numpy()
+            order = torch.randperm(len(self._sizes), generator=self.generator).numpy()
         else:
-            order = np.arange(n_bags)
-        return self._batches(order)
+            order = np.arange(len(self._sizes))
+        sizes = self._sizes[order]
+        # the rows of bag order[0], then of order[1], ...: each bag's start plus 0..size-1
+        shift = np.repeat(self._starts[order] - (np.cumsum(sizes) - sizes), sizes)
+        rows = torch.from_numpy(self._rows[shift + np.arange(len(shift))])
+        bounds = self._bounds(sizes)
+        return (rows[begin:end] for begin, end in zip(bounds[:-1], bounds[1:]))
 
     def __len__(self):
-        return sum(1 for _ in self._batches(np.arange(len(self.members))))
+        return len(self._bounds(self._sizes)) - 1
 
 
 def whole_bag_loader(dataset, batch_size=256, shuffle=False, generator=None, **_):
     """skorch iterator factory: whole-bag batches; the bag codes are the targets' 2nd column."""
     target, _ = split_sample_weight(dataset.y)
     bags = np.asarray(target)[:, 1]
-    sampler = WholeBagSampler(bags, batch_size, shuffle, generator)
-    # each batch fetched by one fancy index, as in the shared batch_loader
-    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator)
+    batches = WholeBagBatches(bags, batch_size, shuffle, generator)
+    # each batch fetched by one tensor index, as in the shared batch_loader
+    return IndexedBatches(dataset, batches, len(batches), generator)
 
 
 def split_by_bags(dataset, y, *, validation_fraction, seed):

@@ -9,11 +9,10 @@ repeated rows.
 """
 
 import torch
-from skorch import NeuralNet
 from skorch.utils import to_tensor
 from torch import nn
 
-from .._torch import mlp, split_sample_weight
+from .._torch import NeuralNet, mlp, split_sample_weight
 from ._loss import ey_from_moments, ey_moments
 
 

@@ -6,12 +6,11 @@ import torch.
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.utils import to_tensor
 from torch import nn
 
-from .._torch import mlp, split_sample_weight, weighted_mean
+from .._torch import NeuralNet, mlp, split_sample_weight, weighted_mean
 from ._batch import TORCH, Batch
 from ._loss import (
     conditional_cs_divergence_from_samples,

@@ -11,22 +11,68 @@ from sklearn_losses.aggregate import (  # noqa: E402
     aggregate_responses,
     make_bags,
 )
-from sklearn_losses.aggregate._nets import BagLoss, WholeBagSampler  # noqa: E402
+from sklearn_losses.aggregate._nets import BagLoss, WholeBagBatches  # noqa: E402
 
 
-def test_whole_bag_batches_never_split_a_bag():
-    bags = make_bags(1000, 7, random_state=0)
-    sampler = WholeBagSampler(bags, batch_size=64)
-    torch.manual_seed(0)
+def _greedy_packing(bags, order, batch_size):
+    """Whole-bag batches as a loop over the bags in ``order`` (the definition)."""
+    members = [np.flatnonzero(bags == b) for b in np.unique(bags)]
+    batches, batch = [], []
+    for b in order:
+        if batch and len(batch) + len(members[b]) > batch_size:
+            batches.append(batch)
+            batch = []
+        batch.extend(members[b].tolist())
+    return batches + [batch] if batch else batches
+
+
+@pytest.mark.parametrize("batch_size", [1, 9, 64, 1000])
+def test_whole_bag_batches_never_split_a_bag(batch_size):
+    rng = np.random.default_rng(0)
+    bags = rng.integers(0, 120, size=1000)  # bags of 1 to ~20 rows, some above batch_size
+    batches = WholeBagBatches(bags, batch_size, generator=torch.Generator().manual_seed(0))
     seen = []
-    for batch in sampler:
-        batch_bags = set(bags[batch].tolist())
-        for b in batch_bags:
+    for batch in batches():
+        batch = batch.numpy()
+        for b in set(bags[batch].tolist()):
             assert np.sum(bags[batch] == b) == np.sum(bags == b)
-        assert len(batch) <= 64
+        assert len(batch) <= batch_size or len(set(bags[batch].tolist())) == 1
         seen.extend(batch)
     assert sorted(seen) == list(range(1000))
-    assert len(sampler) == sum(1 for _ in sampler)
+    # the greedy packing, bag after bag, of the same permutation of the bags
+    order = torch.randperm(len(np.unique(bags)), generator=torch.Generator().manual_seed(0))
+    expected = _greedy_packing(bags, order.numpy(), batch_size)
+    again = WholeBagBatches(bags, batch_size, generator=torch.Generator().manual_seed(0))
+    assert [b.tolist() for b in again()] == expected
+    unshuffled = WholeBagBatches(bags, batch_size, shuffle=False)
+    in_order = _greedy_packing(bags, range(120), batch_size)
+    assert [b.tolist() for b in unshuffled()] == in_order
+    assert len(batches) == len(in_order)  # (the count of the unshuffled packing)
+
+
+def test_whole_bag_loader_draws_as_torchs_loader_did():
+    from skorch.dataset import Dataset
+
+    from sklearn_losses.aggregate._nets import whole_bag_loader
+
+    rng = np.random.default_rng(1)
+    bags = rng.integers(0, 40, size=300)
+    X = rng.standard_normal((300, 2)).astype(np.float32)
+    target = np.column_stack([rng.standard_normal(300), bags])
+    ours_gen, ref_gen = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    loader = whole_bag_loader(Dataset(X, target), 32, shuffle=True, generator=ours_gen)
+    for _ in range(2):  # epochs
+        batches = list(loader)
+        # torch's DataLoader over the former sampler: the sampler's permutation of the
+        # bags, then the loader's seed draw
+        order = torch.randperm(40, generator=ref_gen).numpy()
+        torch.empty((), dtype=torch.int64).random_(generator=ref_gen)
+        expected = _greedy_packing(bags, order, 32)
+        assert torch.equal(ours_gen.get_state(), ref_gen.get_state())
+        assert len(batches) == len(expected)
+        for (Xb, yb), rows in zip(batches, expected):
+            assert torch.equal(Xb, torch.as_tensor(X[rows]))
+            assert torch.equal(yb, torch.as_tensor(target[rows]))
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.4, 1.0])

@@ -230,3 +230,25 @@ def test_deep_cca_sample_weight_reaches_the_loss():
     np.testing.assert_allclose(weighted.x_mean_, w @ X / w.sum())
     with pytest.raises(ValueError, match="DeepCCA: Negative values"):
         DeepCCA(**params).fit(X, Y, sample_weight=-w)
+
+
+def test_deep_cca_trains_through_the_shared_loader_and_net():
+    pytest.importorskip("torch")
+    from sklearn_losses._torch import IndexedBatches, NeuralNet, batch_loader
+    from sklearn_losses.cross_decomposition import DeepCCA
+
+    X, Y = make_multiview(203, (5, 4), correlations=(0.9,), random_state=0)
+    est = DeepCCA(1, hidden_layer_sizes=(8,), batch_size=32, max_iter=2, random_state=0)
+    net = est.fit(X, Y).net_
+    assert isinstance(net, NeuralNet)
+    assert net.iterator_train is batch_loader and net.iterator_valid is batch_loader
+    views = {"x": X.astype(np.float32), "y": Y.astype(np.float32)}
+    loader = net.get_iterator(net.get_dataset(views), training=True)
+    # both views are indexed as tensors, once per batch; the last incomplete batch dropped
+    assert isinstance(loader, IndexedBatches) and loader._tensors is not None
+    sizes = [len(x["x"]) for x, _ in loader]
+    assert sizes == [32] * 6 and len(loader) == 6
+    # 203 rows, 21 held out for early stopping (one batch): 182 train rows in 5 batches
+    batches = net.history[-1, "batches"]
+    assert [b.get("train_batch_size") for b in batches] == [32] * 5 + [None]
+    assert batches[-1]["valid_batch_size"] == 21
