@@ -25,10 +25,12 @@ import numpy as np
 
 __all__ = ["blas_threads", "solver_threads"]
 
-# One iteration's products with fewer entries than this run faster on one BLAS thread
-# (measured on 2 cores with proportional odds and PRESTO fits: threads start to pay
-# between 2e6 and 1e7 entries of X).
-PARALLEL_MIN_ENTRIES = 4_000_000
+# A product with fewer entries than this runs on one BLAS thread.  On the 2-vCPU machines
+# these benchmarks run on, a second OpenBLAS thread never paid (a 2000 x 2000 product:
+# 302 ms at 1 thread, 320 ms at 2; a thin X @ B at n=2e5, p=50: 8 ms against 76 ms), and
+# PRESTO at n=1e5, p=50 (5e6 entries) was 20% slower at 2 threads; on machines with real
+# cores threads pay for large products, so above 2e7 entries (160 MB of float64) they stay.
+PARALLEL_MIN_ENTRIES = 20_000_000
 
 _NUMPY_DIR = os.path.dirname(np.__file__)
 
