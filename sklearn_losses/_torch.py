@@ -354,10 +354,10 @@ def _make_net_class():
         def _handlers(self, method_name):
             """The callbacks' bound ``method_name``, skipping skorch's do-nothing ones."""
             callbacks = tuple(cb for _, cb in self.callbacks_)
-            cache = self.__dict__.get("_handler_cache")
+            cache = self.__dict__.get("_handler_cache_")
             if cache is None or cache[0] != callbacks:
                 cache = (callbacks, {})
-                self.__dict__["_handler_cache"] = cache
+                self.__dict__["_handler_cache_"] = cache
             handlers = cache[1].get(method_name)
             if handlers is None:
                 noop = getattr(skorch.callbacks.Callback, method_name, None)
@@ -385,7 +385,7 @@ def _make_net_class():
 
         def __getstate__(self):
             state = super().__getstate__()
-            state.pop("_handler_cache", None)
+            state.pop("_handler_cache_", None)
             return state
 
     NeuralNet.__module__ = __name__

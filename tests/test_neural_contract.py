@@ -428,8 +428,9 @@ def test_the_package_net_pickles_without_its_handler_cache():
     from sklearn_losses._torch import NeuralNet
 
     net = _net_fit(NeuralNet)
-    assert "_handler_cache" in net.__dict__
+    assert "_handler_cache_" in net.__dict__
+    assert not any("handler" in name for name in net.get_params())  # a fitted attribute
     clone = pickle.loads(pickle.dumps(net))
-    assert "_handler_cache" not in clone.__dict__
+    assert "_handler_cache_" not in clone.__dict__
     X = np.ones((3, 4), np.float32)
     np.testing.assert_array_equal(clone.predict(X), net.predict(X))

@@ -65,8 +65,10 @@ def gram(a, sigma):
 
     One product of the rows augmented by their scaled squared norms gives the
     exponent ``-||a_i - a_k||^2 / (2 sigma^2)``, clipped at 0 (rounding), then
-    exponentiated in place.
+    exponentiated in place.  The rows are centred first (the Gram matrix does not
+    change): the expansion's rounding grows with ``||a_i||^2``, not with the distances.
     """
+    a = a - a.mean(0, keepdim=True)
     half = (a * a).sum(1, keepdim=True) * (-0.5 / sigma**2)
     ones = torch.ones_like(half)
     left = torch.cat([a / sigma**2, half, ones], 1)

@@ -164,6 +164,8 @@ def _fused_nll_and_gradient(X, BT, intercepts, codes, weight, link, grad_BT, gra
                 for j in range(p):
                     s += X[i, j] * BT[up_row, j]
                 upper = intercepts[c] + s
+        if not (math.isfinite(lower) and math.isfinite(upper)):
+            return np.inf  # overflowing predictors: infeasible, as on the BLAS route
         prob, f_low, f_up = _bracket(link, lower, upper, has_lower, has_upper)
         if not prob > 0.0:
             return np.inf

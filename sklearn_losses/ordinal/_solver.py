@@ -15,6 +15,8 @@ implementation is never built: one gradient costs one fused pass over ``X``
 (:class:`~._kernels.FusedLikelihood`).
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 from scipy.special import ndtri
 
@@ -255,6 +257,7 @@ def owlqn(
 def _owlqn(loss, intercepts, psi, penalty, tol, max_iter, memory, history, name, verbose):
     n_a, shape = intercepts.size, psi.shape
     weights = np.concatenate([np.zeros(n_a), penalty.ravel()])
+    penalised = weights > 0
 
     def evaluate(x):
         f, g_a, g_B = loss.value_and_gradient(x[:n_a], psi_to_slopes(x[n_a:].reshape(shape)))
@@ -273,7 +276,9 @@ def _owlqn(loss, intercepts, psi, penalty, tol, max_iter, memory, history, name,
     while n_iter < max_iter and kkt > tol:
         n_iter += 1
         direction = -_two_loop(pg, history)
-        direction[direction * pg >= 0] = 0.0  # keep to the descent orthant of the pseudo-gradient
+        # penalised coordinates keep to the descent orthant of the pseudo-gradient; the
+        # unpenalised ones (intercepts, alpha=0) move freely, as in plain L-BFGS
+        direction[penalised & (direction * pg >= 0)] = 0.0
         if not np.any(direction):
             stalled = True
             break
@@ -281,7 +286,7 @@ def _owlqn(loss, intercepts, psi, penalty, tol, max_iter, memory, history, name,
         t = 1.0 if history else min(1.0, 1.0 / np.abs(pg).sum())
         for _ in range(60):
             trial = x + t * direction
-            trial[np.sign(trial) != orthant] = 0.0  # project onto the orthant
+            trial[penalised & (np.sign(trial) != orthant)] = 0.0  # project onto the orthant
             trial_obj, trial_grad = evaluate(trial)
             if trial_obj <= obj + 1e-4 * (pg @ (trial - x)):
                 break
@@ -338,6 +343,15 @@ def _report(name, n_iter, objective, kkt, note=""):
         + (f" ({note})" if note else ""),
         flush=True,
     )
+
+
+@contextmanager
+def _no_barrier_after(loss):
+    """Leave ``loss`` without its log barrier, however the barrier phase ends."""
+    try:
+        yield
+    finally:
+        loss.barrier = 0.0
 
 
 class PrestoProblem:
@@ -404,7 +418,7 @@ class PrestoProblem:
         null_a, null_psi = self.null_start()
         a, psi = 0.999 * a + 0.001 * null_a, 0.999 * psi + 0.001 * null_psi
         converged = True
-        with solver_threads(self.loss.X.size):
+        with solver_threads(self.loss.X.size), _no_barrier_after(self.loss):
             for barrier in np.geomspace(1e-3, 1e-11, 5):
                 self.loss.barrier = barrier
                 if self.verbose > 0:
@@ -429,7 +443,6 @@ class PrestoProblem:
                 )
                 n_iter += it
                 converged = converged and (barrier_kkt <= tol or stalled)
-        self.loss.barrier = 0.0
         _, grad_a, grad_B = self.loss.value_and_gradient(a, psi_to_slopes(psi))
         grad_psi = slopes_gradient_to_psi(grad_B)
         kkt = kkt_violation(grad_a, grad_psi, psi, penalty)

@@ -14,7 +14,7 @@ bookkeeping), and NumPy's own pool to one thread as well when one iteration's
 products are too small to gain from threads.  Pools are only ever lowered, never
 raised above what the user set (``threadpoolctl.threadpool_limits`` or the
 ``OPENBLAS_NUM_THREADS`` family of variables), and the previous limits come back
-when the last concurrent solver leaves.
+when the last concurrent fit leaves, unless someone else changed them meanwhile.
 """
 
 import os
@@ -36,7 +36,7 @@ _NUMPY_DIR = os.path.dirname(np.__file__)
 
 _lock = threading.Lock()
 _active = 0  # solvers inside solver_threads, in all threads
-_limiter = None  # threadpoolctl's record of the limits to restore
+_changed = []  # the pools pinned by the outermost fit, with their previous threads
 _controller = None
 
 
@@ -71,32 +71,48 @@ def blas_threads():
 
 
 def _pin(n_entries):
-    pools = _blas_pools()
-    others = [lib.filepath for lib in pools.lib_controllers if not _is_numpy_blas(lib.filepath)]
-    if n_entries < PARALLEL_MIN_ENTRIES:
-        return pools.limit(limits=1)
-    if not others:
-        return None
-    return pools.select(filepath=others).limit(limits=1)
+    """Set the pools to one thread; return ``[(library, threads before), ...]`` changed."""
+    changed = []
+    for lib in _blas_pools().lib_controllers:
+        if _is_numpy_blas(lib.filepath) and n_entries >= PARALLEL_MIN_ENTRIES:
+            continue
+        before = lib.num_threads
+        if before != 1:
+            lib.set_num_threads(1)
+            changed.append((lib, before))
+    return changed
+
+
+def _restore(changed):
+    """Give each pool back its threads, unless someone else set it since (then theirs stand)."""
+    for lib, before in changed:
+        if lib.num_threads == 1:
+            lib.set_num_threads(before)
 
 
 @contextmanager
 def solver_threads(n_entries):
-    """Pin the BLAS pools for a solver whose iterations multiply ``n_entries`` numbers.
+    """Pin the BLAS pools for a fit whose products multiply ``n_entries`` numbers at a time.
 
-    ``n_entries`` is the size of the matrix one iteration multiplies (``n * p``);
-    the first of several concurrent solvers decides.  Re-entrant and thread-safe.
+    ``n_entries`` is the size of the largest matrix one BLAS call multiplies (``n * p``
+    for a solver's ``X``, a block's size for blocked products); the first of several
+    concurrent fits decides.  Thread limits are process-wide: while any fit is inside,
+    other threads' BLAS calls run on the pinned pools too.  Re-entrant and thread-safe
+    among this package's fits; a pool that someone else set to another count while a
+    fit ran keeps their setting afterwards.  (A ``threadpool_limits`` block that starts
+    in another thread during a fit and ends after it records the pinned count as its
+    original and restores that: threadpoolctl's limits do not nest across threads.)
     """
-    global _active, _limiter
+    global _active, _changed
     with _lock:
         if _active == 0:
-            _limiter = _pin(n_entries)
+            _changed = _pin(n_entries)
         _active += 1
     try:
         yield
     finally:
         with _lock:
             _active -= 1
-            if _active == 0 and _limiter is not None:
-                _limiter.restore_original_limits()
-                _limiter = None
+            if _active == 0:
+                _restore(_changed)
+                _changed = []
