@@ -4,7 +4,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -16,6 +17,36 @@ from ._presto import PRESTOClassifier
 from ._solver import PrestoProblem, psi_to_slopes
 
 __all__ = ["PRESTOClassifierCV"]
+
+
+def _brier(proba, codes, weight, rare):
+    per_row = np.sum((np.eye(proba.shape[1])[codes] - proba) ** 2, axis=1)
+    return float(weight @ per_row / weight.sum())
+
+
+def _log_loss(proba, codes, weight, rare):
+    per_row = -np.log(np.clip(proba[np.arange(codes.shape[0]), codes], 1e-15, None))
+    return float(weight @ per_row / weight.sum())
+
+
+def _rare_brier(proba, codes, weight, rare):
+    per_row = ((codes == rare) - proba[:, rare]) ** 2
+    return float(weight @ per_row / weight.sum())
+
+
+def _rare_log_loss(proba, codes, weight, rare):
+    p = np.clip(proba[:, rare], 1e-15, 1 - 1e-15)
+    per_row = -np.where(codes == rare, np.log(p), np.log1p(-p))
+    return float(weight @ per_row / weight.sum())
+
+
+# the built-in held-out losses: (probabilities, codes, weights, rare code) -> weighted mean
+_SCORES = {
+    "brier": _brier,
+    "log_loss": _log_loss,
+    "rare_brier": _rare_brier,
+    "rare_log_loss": _rare_log_loss,
+}
 
 
 class PRESTOClassifierCV(CumulativeLinkClassifier):
@@ -42,9 +73,21 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
     cv : int, cross-validation generator or iterable, default=5
         Folds; an int gives :class:`~sklearn.model_selection.StratifiedKFold`.
         A class missing from a training fold gets probability 0 on that fold.
-    scoring : {"brier", "log_loss"}, default="brier"
-        Held-out score to minimise: the multi-class Brier score
-        ``sum_k (1{y = k} - p_k)^2`` (the paper) or the log loss.
+    scoring : str or callable, default="brier"
+        Held-out score that picks ``alpha``.  ``"brier"``: the multi-class Brier
+        score ``sum_k (1{y = k} - p_k)^2`` (the paper's rule); ``"log_loss"``: the
+        log loss; ``"rare_brier"`` and ``"rare_log_loss"``: the Brier score and the
+        log loss of the event "``y`` is the rare class" (``rare_class``) against its
+        probability, for when the rare class is what matters: the all-class scores
+        are dominated by the common classes.  Any other string names a
+        scikit-learn scorer (:func:`sklearn.metrics.get_scorer_names`), and a
+        callable ``scorer(estimator, X, y)`` is called as scikit-learn's scorers
+        are (greater is better), with each fold's model at each alpha; both get
+        the held-out rows' ``sample_weight`` when the weights are not all equal.
+    rare_class : {"last", "first", "auto"} or label, default="last"
+        The class the ``"rare_*"`` scores are about: the last (highest) class, the
+        first, ``"auto"`` the end class of smaller total weight in the training
+        data, or a class label.  Ignored by the other scores.
     n_jobs : int, default=None
         Folds fitted in parallel through joblib.
     penalize_first : bool, default=True
@@ -82,7 +125,10 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
     alphas_ : ndarray of shape (n_alphas,)
         The path, decreasing.
     cv_scores_ : ndarray of shape (n_alphas, n_folds)
-        Held-out score of each alpha on each fold.
+        Held-out loss of each alpha on each fold, lower is better (for a
+        scikit-learn scorer or a callable, its negative).
+    rare_class_ : object
+        The class the ``"rare_*"`` scores were about (None for the other scores).
     best_index_ : int
         Index of ``alpha_`` in ``alphas_``.
     coef_path_ : ndarray of shape (n_alphas, n_features, n_classes - 1)
@@ -123,7 +169,8 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "alpha_min_ratio": [Interval(Real, 0, 1, closed="neither")],
         "cv": ["cv_object"],
-        "scoring": [StrOptions({"brier", "log_loss"})],
+        "scoring": [StrOptions(set(_SCORES) | set(get_scorer_names())), callable],
+        "rare_class": "no_validation",  # "last", "first", "auto" or a label: checked in fit
         "n_jobs": [Integral, None],
     }
     _parameter_constraints.pop("alpha")
@@ -136,6 +183,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         alpha_min_ratio=0.01,
         cv=5,
         scoring="brier",
+        rare_class="last",
         n_jobs=None,
         penalize_first=True,
         scale=True,
@@ -151,6 +199,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         self.alpha_min_ratio = alpha_min_ratio
         self.cv = cv
         self.scoring = scoring
+        self.rare_class = rare_class
         self.n_jobs = n_jobs
         self.penalize_first = penalize_first
         self.scale = scale
@@ -181,6 +230,8 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
             The fitted estimator.
         """
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
+        rare = self._rare_code(codes, weight)
+        self.rare_class_ = None if rare is None else self.classes_[rare]
         # every BLAS call of the fit, not only the solver's, on pinned pools (utils._threads)
         with solver_threads(X.size):
             n_classes = len(self.classes_)
@@ -201,7 +252,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
             folds = list(check_cv(self.cv, codes, classifier=True).split(X, codes))
             results = Parallel(n_jobs=self.n_jobs)(
                 delayed(_score_fold_path)(
-                    self, X, codes, weight, train, test, alphas, n_classes, (i, len(folds))
+                    self, X, codes, weight, train, test, alphas, n_classes, (i, len(folds)), rare
                 )
                 for i, (train, test) in enumerate(folds)
             )
@@ -237,6 +288,24 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         self.intercept_ = self.intercept_path_[self.best_index_]
         return self
 
+    def _rare_code(self, codes, weight):
+        """The code of the class the ``"rare_*"`` scores are about (None for other scores)."""
+        if self.scoring not in ("rare_brier", "rare_log_loss"):
+            return None
+        last = len(self.classes_) - 1
+        if isinstance(self.rare_class, str) and self.rare_class in ("last", "first", "auto"):
+            if self.rare_class == "auto":
+                totals = np.bincount(codes, weights=weight, minlength=last + 1)
+                return 0 if totals[0] < totals[last] else last
+            return last if self.rare_class == "last" else 0
+        match = np.flatnonzero(self.classes_ == self.rare_class)
+        if match.size != 1:
+            raise ValueError(
+                f"rare_class={self.rare_class!r} is not one of the classes "
+                f"{self.classes_.tolist()} (or 'last', 'first', 'auto')."
+            )
+        return int(match[0])
+
     def _alpha_grid(self, problem):
         """The decreasing alphas of the path: given (checked), or from ``alpha_max``."""
         if not isinstance(self.alphas, Integral):
@@ -266,11 +335,12 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         return np.geomspace(alpha_max, alpha_max * self.alpha_min_ratio, self.alphas)
 
 
-def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes, fold):
+def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes, fold, rare):
     """Held-out score of every alpha, fitting the path on the training fold.
 
-    ``fold`` is (index, number of folds), for messages.  Returns the scores and the
-    alphas whose fit stopped above ``tol``.
+    ``fold`` is (index, number of folds), for messages; ``rare`` the code of the rare
+    class (``"rare_*"`` scores).  Returns the scores (lower is better) and the alphas
+    whose fit stopped above ``tol``.
     """
     name = type(est).__name__
     where = f"fold {fold[0] + 1}/{fold[1]}"
@@ -289,25 +359,56 @@ def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes, fold
         name,
         max(est.verbose - 1, 0),
     )
+    crossing = "sort" if est.crossing == "raise" else est.crossing
+    label = est.scoring if isinstance(est.scoring, str) else "loss (-score)"
     X_test = (X[test] - mean) / scale
-    onehot = np.eye(n_classes)[codes[test]]
-    w_test = weight[test]
     scores = []
     for alpha, (a, psi, _) in zip(alphas, problem.path(alphas, est.tol, est.max_iter)):
-        proba = np.zeros((len(test), n_classes))
-        proba[:, present] = probabilities_from_predictors(
-            X_test @ psi_to_slopes(psi) + a,
-            est.link,
-            "sort" if est.crossing == "raise" else est.crossing,
-        )
-        if est.scoring == "brier":
-            per_row = np.sum((onehot - proba) ** 2, axis=1)
-        else:
-            per_row = -np.log(np.clip(proba[np.arange(len(test)), codes[test]], 1e-15, None))
-        scores.append(float(w_test @ per_row / w_test.sum()))
+
+        def proba(X_new, a=a, psi=psi):
+            out = np.zeros((X_new.shape[0], n_classes))
+            out[:, present] = probabilities_from_predictors(
+                X_new @ psi_to_slopes(psi) + a, est.link, crossing
+            )
+            return out
+
+        if est.scoring in _SCORES:
+            scores.append(_SCORES[est.scoring](proba(X_test), codes[test], weight[test], rare))
+        else:  # a scikit-learn scorer or a callable, on the original features
+            model = _FoldModel(est.classes_, lambda X_new, f=proba: f((X_new - mean) / scale))
+            scores.append(-_call_scorer(est.scoring, model, X[test], est.classes_[codes[test]],
+                                        weight[test]))  # fmt: skip
         if est.verbose > 0:
             print(
-                f"{name}: {where}, alpha {alpha:.4g}: held-out {est.scoring} {scores[-1]:.6g}",
+                f"{name}: {where}, alpha {alpha:.4g}: held-out {label} {scores[-1]:.6g}",
                 flush=True,
             )
     return np.asarray(scores), problem.not_converged
+
+
+def _call_scorer(scoring, model, X, y, weight):
+    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
+    if np.ptp(weight) > 0:
+        return float(scorer(model, X, y, sample_weight=weight))
+    return float(scorer(model, X, y))
+
+
+class _FoldModel(ClassifierMixin, BaseEstimator):
+    """One fold's model at one alpha as a scorer sees it: a fitted classifier."""
+
+    def __init__(self, classes, predict_proba_function):
+        self.classes = classes
+        self.predict_proba_function = predict_proba_function
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def predict_proba(self, X):
+        return self.predict_proba_function(np.asarray(X, dtype=np.float64))
+
+    def predict(self, X):
+        return self.classes[np.argmax(self.predict_proba(X), axis=1)]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.model_selection import GridSearchCV, PredefinedSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -284,3 +285,70 @@ def test_verbose_prints_progress_and_quiet_prints_nothing(est, expected, data, c
         fitted = clone(est).fit(X, y)
         capsys.readouterr()
         assert len(re.findall(r"iteration \d+, objective", out)) == fitted.n_iter_
+
+
+@pytest.mark.parametrize(
+    "scoring, rare_class, position, metric",
+    [
+        ("rare_log_loss", "last", -1, log_loss),
+        ("rare_brier", "first", 0, brier_score_loss),
+        ("rare_log_loss", "auto", -1, log_loss),  # the last class is the rarer end here
+    ],
+)
+def test_cv_rare_scores_are_the_binary_scores_of_the_rare_class(
+    data, scoring, rare_class, position, metric
+):
+    """Each held-out score = scikit-learn's binary metric of "y is the rare class",
+    computed from an independent PRESTOClassifier fit on the fold at that alpha."""
+    X, y = data
+    folds = PredefinedSplit(np.arange(len(y)) % 2)
+    cv = PRESTOClassifierCV(
+        alphas=3, cv=folds, scoring=scoring, rare_class=rare_class, tol=1e-8
+    ).fit(X, y)
+    rare = cv.classes_[position]
+    assert cv.rare_class_ == rare
+    for k, (train, test) in enumerate(folds.split(X, y)):
+        for i, alpha in enumerate(cv.alphas_):
+            fold_model = PRESTOClassifier(alpha=alpha, tol=1e-8).fit(X[train], y[train])
+            p = fold_model.predict_proba(X[test])[:, position]
+            expected = metric(y[test] == rare, p)
+            assert cv.cv_scores_[i, k] == pytest.approx(expected, rel=1e-5)
+
+
+def test_cv_takes_scikit_learn_scorers_and_callables_with_weights(data, rng):
+    X, y = data
+    w = rng.uniform(0.5, 2.0, size=len(y))
+    folds = PredefinedSplit(np.arange(len(y)) % 3)
+
+    def fit(scoring):
+        return PRESTOClassifierCV(alphas=3, cv=folds, scoring=scoring).fit(X, y, sample_weight=w)
+
+    builtin = fit("log_loss")
+    named = fit("neg_log_loss")  # scikit-learn's scorer, given the held-out weights
+    np.testing.assert_allclose(named.cv_scores_, builtin.cv_scores_, rtol=1e-7)
+    assert named.rare_class_ is None and named.alpha_ == builtin.alpha_
+
+    def top_class_recall(estimator, X_test, y_test, sample_weight=None):
+        top = y_test == estimator.classes_[-1]
+        hit = estimator.predict(X_test)[top] == y_test[top]
+        return float(np.average(hit, weights=None if sample_weight is None else sample_weight[top]))
+
+    custom = fit(top_class_recall)
+    assert custom.cv_scores_.shape == (3, 3)
+    assert np.all((-custom.cv_scores_ >= 0) & (-custom.cv_scores_ <= 1))
+    fold0 = PRESTOClassifier(alpha=custom.alphas_[1]).fit(
+        X[np.arange(len(y)) % 3 != 0], y[np.arange(len(y)) % 3 != 0]
+    )
+    test0 = np.arange(len(y)) % 3 == 0
+    expected = top_class_recall(fold0, X[test0], y[test0], w[test0])
+    assert -custom.cv_scores_[1, 0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_cv_rare_class_label_and_errors(data):
+    X, y = data
+    cv = PRESTOClassifierCV(alphas=2, cv=2, scoring="rare_brier", rare_class=y.max()).fit(X, y)
+    assert cv.rare_class_ == y.max()
+    with pytest.raises(ValueError, match="rare_class=99 is not one of the classes"):
+        PRESTOClassifierCV(alphas=2, cv=2, scoring="rare_brier", rare_class=99).fit(X, y)
+    with pytest.raises(ValueError, match="scoring"):
+        PRESTOClassifierCV(scoring="no_such_score").fit(X, y)
