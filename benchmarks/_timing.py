@@ -17,6 +17,27 @@ def median_time(func, repeats=5, warmup=1):
     return float(np.median(times))
 
 
+def per_epoch(fits, lo, hi, repeats):
+    """Median slope (seconds per epoch) of each ``fits[k](epochs)``, trials interleaved.
+
+    Each fit runs ``lo`` and ``hi`` epochs; the slope cancels once-per-fit costs (setup,
+    the final pass) and the interleaving spreads the machine's noise over all fits.
+    """
+    for fit in fits:
+        fit(lo)  # warm-up: imports, compilation, the allocator
+    times = {(k, e): [] for k in range(len(fits)) for e in (lo, hi)}
+    for _ in range(repeats):
+        for epochs in (lo, hi):
+            for k, fit in enumerate(fits):
+                start = time.perf_counter()
+                fit(epochs)
+                times[k, epochs].append(time.perf_counter() - start)
+    return [
+        float(np.median((np.array(times[k, hi]) - np.array(times[k, lo])) / (hi - lo)))
+        for k in range(len(fits))
+    ]
+
+
 def print_table(title, rows, columns):
     print(title)
     print("  ".join(f"{c:>16s}" for c in columns))

@@ -26,10 +26,9 @@ The caller sets the thread counts (``main``: one torch thread).
 
 import argparse
 import copy
-import time
 
 import numpy as np
-from _timing import median_time, print_table
+from _timing import median_time, per_epoch, print_table
 from sklearn.datasets import make_friedman1
 
 from sklearn_losses.information_bottleneck import CSIBRegressor
@@ -76,23 +75,6 @@ def torch_loop(X, y, epochs, parts):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-
-
-def _per_epoch(fits, lo, hi, repeats):
-    """Median slope (seconds per epoch) of each ``fits[k](epochs)``, trials interleaved."""
-    for fit in fits:
-        fit(lo)  # warm-up: imports, allocator
-    times = {(k, e): [] for k in range(len(fits)) for e in (lo, hi)}
-    for _ in range(repeats):
-        for epochs in (lo, hi):
-            for k, fit in enumerate(fits):
-                start = time.perf_counter()
-                fit(epochs)
-                times[k, epochs].append(time.perf_counter() - start)
-    return [
-        float(np.median((np.array(times[k, hi]) - np.array(times[k, lo])) / (hi - lo)))
-        for k in range(len(fits))
-    ]
 
 
 def _data(n):
@@ -150,7 +132,7 @@ def _measure(n, repeats, lo, hi):
         lambda e: torch_loop(Xs, ys, e, parts[128]),
         lambda e: torch_loop(Xs, ys, e, parts[512]),
     ]
-    ours128, ours512, loop128, loop512 = _per_epoch(fits, lo, hi, repeats)
+    ours128, ours512, loop128, loop512 = per_epoch(fits, lo, hi, repeats)
     case = f"Friedman #1 n={n}, encoder 128x3, one epoch"
     return [
         {

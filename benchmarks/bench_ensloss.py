@@ -19,11 +19,10 @@ hits both.  The caller sets the thread counts (``main``: one BLAS and torch thre
 
 import argparse
 import copy
-import time
 
 import numpy as np
 import scipy.sparse as sp
-from _timing import median_time, print_table
+from _timing import median_time, per_epoch, print_table
 from sklearn.linear_model import SGDClassifier
 
 from sklearn_losses.ensloss import EnsLossClassifier, EnsLossMLPClassifier
@@ -106,23 +105,6 @@ def mlp_rows(n, p, epochs, repeats, hidden):
     return [["plain torch loop", loop, 1.0], ["EnsLossMLPClassifier", ours, ours / loop]]
 
 
-def _per_epoch(fits, lo, hi, repeats):
-    """Median slope (seconds per epoch) of each ``fits[k](epochs)``, timed interleaved."""
-    for fit in fits:
-        fit(lo)  # warm-up: imports, compilation
-    times = {(k, e): [] for k in range(len(fits)) for e in (lo, hi)}
-    for _ in range(repeats):
-        for epochs in (lo, hi):
-            for k, fit in enumerate(fits):
-                start = time.perf_counter()
-                fit(epochs)
-                times[k, epochs].append(time.perf_counter() - start)
-    return [
-        float(np.median((np.array(times[k, hi]) - np.array(times[k, lo])) / (hi - lo)))
-        for k in range(len(fits))
-    ]
-
-
 def linear_data(n, p, sparse, seed=0):
     rng = np.random.default_rng(seed)
     if sparse:
@@ -160,7 +142,7 @@ def measure(quick=False):
             ),
         }
         fits = [lambda e, m=make, X=X, y=y: m(e).fit(X, y) for make in methods.values()]
-        seconds = dict(zip(methods, _per_epoch(fits, lo, hi, repeats)))
+        seconds = dict(zip(methods, per_epoch(fits, lo, hi, repeats)))
         for ours, reference in [
             ('EnsLossClassifier("ensloss")', SGD_HINGE),
             ('EnsLossClassifier("hinge")', SGD_HINGE),
@@ -203,7 +185,7 @@ def mlp_per_epoch(n, p, lo, hi, repeats, hidden):
         lambda e: torch_loop(X, y, e, parts),
         lambda e: mlp_estimator(hidden, e).fit(X, y),
     ]
-    loop, ours = _per_epoch(fits, lo, hi, repeats)
+    loop, ours = per_epoch(fits, lo, hi, repeats)
     return loop, ours
 
 
