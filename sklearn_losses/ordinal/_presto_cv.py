@@ -394,21 +394,31 @@ def _call_scorer(scoring, model, X, y, weight):
 
 
 class _FoldModel(ClassifierMixin, BaseEstimator):
-    """One fold's model at one alpha as a scorer sees it: a fitted classifier."""
+    """One fold's model at one alpha as a scorer sees it: a fitted classifier.
+
+    Its ``classes_`` are sorted, as every scikit-learn classifier's are: scorers
+    such as ``"roc_auc_ovr"`` match the probability columns to the labels in sorted
+    order, which for ordered string labels ("low" < "mid" < "high") is not their order.
+    """
 
     def __init__(self, classes, predict_proba_function):
         self.classes = classes
         self.predict_proba_function = predict_proba_function
 
     @property
+    def _order(self):
+        return np.argsort(self.classes, kind="stable")
+
+    @property
     def classes_(self):
-        return self.classes
+        return self.classes[self._order]
 
     def __sklearn_is_fitted__(self):
         return True
 
     def predict_proba(self, X):
-        return self.predict_proba_function(np.asarray(X, dtype=np.float64))
+        proba = self.predict_proba_function(np.asarray(X, dtype=np.float64))
+        return proba[:, self._order]
 
     def predict(self, X):
-        return self.classes[np.argmax(self.predict_proba(X), axis=1)]
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

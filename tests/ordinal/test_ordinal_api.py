@@ -352,3 +352,20 @@ def test_cv_rare_class_label_and_errors(data):
         PRESTOClassifierCV(alphas=2, cv=2, scoring="rare_brier", rare_class=99).fit(X, y)
     with pytest.raises(ValueError, match="scoring"):
         PRESTOClassifierCV(scoring="no_such_score").fit(X, y)
+
+
+def test_cv_scorers_see_ordered_string_labels_in_sorted_order(data):
+    """roc_auc_ovr matches probability columns to sorted labels: a scorer must get the
+    same score whether the ordered classes are strings or their integer codes."""
+    X, y = data
+    names = np.array(["low", "mid", "high", "top"])  # order differs from sorted order
+    folds = PredefinedSplit(np.arange(len(y)) % 2)
+
+    def fit(labels, categories):
+        cv = PRESTOClassifierCV(alphas=3, cv=folds, scoring="roc_auc_ovr", categories=categories)
+        return cv.fit(X, labels)
+
+    coded = fit(y, None)
+    named = fit(names[y], list(names))
+    np.testing.assert_allclose(named.cv_scores_, coded.cv_scores_, rtol=1e-12)
+    assert np.all(-coded.cv_scores_[-1] > 0.6)  # the least penalised: far from chance (0.5)
