@@ -5,13 +5,16 @@ closed form and :class:`AggregateMLPRegressor`'s criterion (``_nets.BagLoss``)
 evaluates on batches of whole bags; the tests check both against
 :func:`squared_bag_loss`.  The logistic bag loss of
 :class:`AggregateLogisticRegression`, with its gradient, is
-:class:`LogisticBagObjective`.
+:class:`LogisticBagObjective`.  :func:`proportion_bag_loss` is the multiclass
+cross-entropy between bag label proportions and bag-mean probabilities: the
+definition that the multiclass solvers and the network criterion are tested
+against.
 """
 
 import numpy as np
 from scipy.special import expit, log_expit
 
-__all__ = ["LogisticBagObjective", "squared_bag_loss"]
+__all__ = ["LogisticBagObjective", "proportion_bag_loss", "squared_bag_loss"]
 
 _EPS = 1e-12
 
@@ -30,6 +33,30 @@ def squared_bag_loss(f, y, bags, rho):
     between = bags.weight @ (y_bar - f_bar) ** 2
     within = bags.sum((f - f_bar[bags.codes]) ** 2).sum()
     return float((between + rho * within) / (2.0 * bags.weight.sum()))
+
+
+def proportion_bag_loss(proba, proportions, bags, rho):
+    """``[(1 - rho) sum_a W_a CE(q_a, pbar_a) + rho sum_i w_i CE(q_a(i), p_i)] / W``.
+
+    ``proba`` (n, K) are the rows' class probabilities, ``proportions`` (n, K)
+    the rows' label distributions (one-hot labels, or a bag's label proportions
+    broadcast to its rows: either gives the same bag proportions ``q_a``), and
+    ``bags`` a :class:`~._bags.BagOperator` (weighted bag means ``pbar_a``, bag
+    weights ``W_a``, total ``W``).  ``CE(q, p) = -sum_k q_k log p_k``.  The bag
+    term is learning from label proportions (DLLP); the instance term trains
+    each row on its bag's proportions.  With K = 2 and the second column as the
+    positive class it is the data term of :class:`LogisticBagObjective`.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    q = bags.mean(np.asarray(proportions, dtype=np.float64))
+    p_bar = bags.mean(proba)
+    value = bags.weight @ -(q * np.log(np.clip(p_bar, _EPS, None))).sum(axis=1)
+    if rho > 0:
+        kept = bags.row_kept
+        rows = -(q[bags.codes[kept]] * np.log(np.clip(proba[kept], _EPS, None))).sum(axis=1)
+        weight = np.asarray(bags.matrix.sum(axis=0)).ravel()[kept]
+        value = (1 - rho) * value + rho * (weight @ rows)
+    return float(value / bags.weight.sum())
 
 
 class LogisticBagObjective:
