@@ -26,6 +26,7 @@ NEURAL = {name: cls for name, cls in all_estimators() if issubclass(cls, SkorchE
 SMALL = {
     "DeepCCA": {"n_components": 2, "hidden_layer_sizes": (16,), "batch_size": 32},
     "AggregateMLPRegressor": {"hidden_layer_sizes": (16,), "batch_size": 40},
+    "AggregateMLPClassifier": {"hidden_layer_sizes": (16,), "batch_size": 40},
     # every source of randomness on: resampled Box-Cox lambdas, noise on t
     "EnsLossMLPClassifier": {
         "hidden_layer_sizes": (16,),
@@ -46,6 +47,9 @@ def _task(name):
     if name == "EnsLossMLPClassifier":
         X, y = make_classification(160, 6, random_state=0)
         return X, y, {}, "decision_function"
+    if name == "AggregateMLPClassifier":
+        X, y = make_classification(160, 6, n_informative=4, n_classes=3, random_state=0)
+        return X, y, {"bags": np.arange(160) // 4}, "predict_proba"
     if name == "DeepCCA":
         rng = np.random.default_rng(0)
         Z = rng.standard_normal((160, 2))
@@ -205,7 +209,7 @@ def test_early_stopping_restores_the_best_epochs_weights():
 @pytest.mark.parametrize("name", sorted(NEURAL))
 def test_too_few_rows_to_hold_out_trains_without_early_stopping(name):
     X, y, fit_params, method = _task(name)
-    n = 12 if name == "AggregateMLPRegressor" else 8  # 3 bags of 4 rows: one bag held out
+    n = 12 if name.startswith("Aggregate") else 8  # 3 bags of 4 rows: one bag held out
     fit_params = {k: v[:n] for k, v in fit_params.items()}
     est = _estimator(name, early_stopping=True, max_iter=5, random_state=0)
     with pytest.warns(UserWarning, match="without early stopping"):

@@ -18,7 +18,57 @@ from ._scoring import BagScoreMixin
 __all__ = ["AggregateMLPRegressor"]
 
 
-class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin, BaseEstimator):
+class WholeBagNetMixin(SkorchEstimatorMixin):
+    """What the aggregate networks share: bags and weights in, batches of whole bags.
+
+    A subclass's ``fit`` calls :meth:`_bags_and_weights` and
+    :meth:`_scale_features`, then ``_fit_net`` with targets whose last column is
+    the bag codes (float64, so that codes stay exact beyond 2**24 bags): the
+    batches are whole bags (``_nets.whole_bag_loader``) and early stopping holds
+    out whole bags (``_nets.split_by_bags``).
+    """
+
+    def _bags_and_weights(self, X, y, bags, sample_weight):
+        """Check ``bags`` and ``sample_weight`` and drop rows of weight 0.
+
+        Returns ``X``, ``y`` (without those rows), the :class:`BagOperator` of the
+        rows kept (consecutive codes) and the weights (None when not given).
+        """
+        codes = check_bags(bags, X.shape[0])
+        weight = None
+        if sample_weight is not None:
+            weight = check_sample_weight(sample_weight, X, type(self).__name__)
+            keep = weight > 0  # a row of weight 0 is no row
+            X, y, codes, weight = X[keep], y[keep], codes[keep], weight[keep]
+        bag_operator = BagOperator(codes, np.ones(X.shape[0]) if weight is None else weight)
+        return X, y, bag_operator, weight
+
+    def _scale_features(self, X, weight):
+        """The network's float32 input: ``X`` standardized (weighted) when ``scale``."""
+        # features on a unit scale: a network's default initialisation and step assume it
+        # (diabetes' columns, of std 0.05, left the network at R^2 0.08 after 100 epochs)
+        self._x_scaler = StandardScaler(with_mean=self.scale, with_std=self.scale)
+        self._x_scaler.fit(X, sample_weight=weight)
+        return self._x_scaler.transform(X).astype(np.float32)
+
+    def _net_options(self):
+        from ._nets import whole_bag_loader
+
+        return {"iterator_train": whole_bag_loader, "iterator_valid": whole_bag_loader}
+
+    def _train_split(self, seed, early_stopping):
+        if not early_stopping:
+            return None
+        from ._nets import split_by_bags
+
+        return partial(split_by_bags, validation_fraction=self.validation_fraction, seed=seed)
+
+    def _n_held_out(self, X, y):
+        # whole bags are held out: count bags, as GroupShuffleSplit does
+        return math.ceil(self.validation_fraction * len(np.unique(y[:, -1])))
+
+
+class AggregateMLPRegressor(WholeBagNetMixin, BagScoreMixin, RegressorMixin, BaseEstimator):
     """Multi-layer perceptron trained from bag-level responses.
 
     The loss of :class:`AggregateLinearRegression` for a neural network ``f``:
@@ -189,28 +239,16 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        codes = check_bags(bags, X.shape[0])
-        weight = None
-        if sample_weight is not None:
-            weight = check_sample_weight(sample_weight, X, type(self).__name__)
-            keep = weight > 0  # a row of weight 0 is no row
-            X, y, codes, weight = X[keep], y[keep], codes[keep], weight[keep]
-        bag_operator = BagOperator(codes, np.ones(len(y)) if weight is None else weight)
-        codes = bag_operator.codes  # consecutive again after dropped rows
+        X, y, bag_operator, weight = self._bags_and_weights(X, y, bags, sample_weight)
+        codes = bag_operator.codes
         y_bag = bag_operator.mean(y.astype(np.float64))[codes]
         self._y_mean, self._y_scale = 0.0, 1.0
         if self.scale:
             self._y_mean = float(np.average(y_bag, weights=weight))
             std = float(np.sqrt(np.average((y_bag - self._y_mean) ** 2, weights=weight)))
             self._y_scale = std if std > 0 else 1.0
-        # float64 so that bag codes stay exact (float32 collides beyond 2**24 bags)
         target = np.column_stack([(y_bag - self._y_mean) / self._y_scale, codes])
-        # features on a unit scale: a network's default initialisation and step assume it
-        # (diabetes' columns, of std 0.05, left the network at R^2 0.08 after 100 epochs)
-        self._x_scaler = StandardScaler(with_mean=self.scale, with_std=self.scale)
-        self._x_scaler.fit(X, sample_weight=weight)
-        Xs = self._x_scaler.transform(X).astype(np.float32)
-        self._fit_net(Xs, target.astype(np.float64), sample_weight=weight)
+        self._fit_net(self._scale_features(X, weight), target, sample_weight=weight)
         return self
 
     def _module_factory(self, X, y, generator):
@@ -220,22 +258,6 @@ class AggregateMLPRegressor(SkorchEstimatorMixin, BagScoreMixin, RegressorMixin,
         from ._nets import BagLoss
 
         return BagLoss(self.rho)
-
-    def _net_options(self):
-        from ._nets import whole_bag_loader
-
-        return {"iterator_train": whole_bag_loader, "iterator_valid": whole_bag_loader}
-
-    def _train_split(self, seed, early_stopping):
-        if not early_stopping:
-            return None
-        from ._nets import split_by_bags
-
-        return partial(split_by_bags, validation_fraction=self.validation_fraction, seed=seed)
-
-    def _n_held_out(self, X, y):
-        # whole bags are held out: count bags, as GroupShuffleSplit does
-        return math.ceil(self.validation_fraction * len(np.unique(y[:, 1])))
 
     def predict(self, X):
         """Predict each row's response.

@@ -1,4 +1,4 @@
-"""Label differential privacy by noisy bag means, and the bag-size trade-off."""
+"""Label differential privacy by noisy bag means or class counts, and the bag-size trade-off."""
 
 import math
 from numbers import Integral, Real
@@ -9,9 +9,16 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length
 
+from ..utils.validation import check_n_classes
 from ._bags import check_bags, make_bags
 
-__all__ = ["privatize_responses", "bag_size_risk", "optimal_bag_size", "bag_size_search"]
+__all__ = [
+    "privatize_responses",
+    "privatize_label_proportions",
+    "bag_size_risk",
+    "optimal_bag_size",
+    "bag_size_search",
+]
 
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 _EPSILON = Interval(Real, 0, None, closed="neither")  # also rejects inf and NaN
@@ -20,8 +27,7 @@ _NON_NEGATIVE = Interval(Real, 0, None, closed="left")
 
 def _check_privacy_arguments(epsilon, bounds):
     """Check epsilon (finite, > 0) and bounds (two finite numbers, low < high)."""
-    if not isinstance(epsilon, Real) or not np.isfinite(epsilon) or epsilon <= 0:
-        raise ValueError(f"epsilon must be a finite number > 0, got {epsilon!r}.")
+    _check_epsilon(epsilon)
     try:
         pair = np.asarray(bounds, dtype=np.float64)
     except (TypeError, ValueError):
@@ -36,6 +42,11 @@ def _check_privacy_arguments(epsilon, bounds):
     if not low < high:
         raise ValueError(f"bounds must satisfy low < high, got {bounds!r}.")
     return float(low), float(high)
+
+
+def _check_epsilon(epsilon):
+    if not isinstance(epsilon, Real) or not np.isfinite(epsilon) or epsilon <= 0:
+        raise ValueError(f"epsilon must be a finite number > 0, got {epsilon!r}.")
 
 
 def _check_responses(y, name="y"):
@@ -104,6 +115,142 @@ def privatize_responses(y, bags, *, epsilon, bounds, random_state=None):
     rng = check_random_state(random_state)
     noisy = means + rng.laplace(scale=(high - low) / (sizes * epsilon))
     return noisy[codes]
+
+
+def _project_onto_simplex(V):
+    """Euclidean projection of each row of ``V`` onto the probability simplex.
+
+    The closest point ``p`` (``p >= 0``, ``sum p = 1``) to each row ``v`` is
+    ``max(v - tau, 0)`` with the threshold ``tau`` that makes it sum to one
+    (Held et al. 1974; Duchi et al. 2008): one sort per row.
+    """
+    V = np.asarray(V, dtype=np.float64)
+    u = -np.sort(-V, axis=1)  # each row in decreasing order
+    excess = np.cumsum(u, axis=1) - 1
+    j = np.arange(1, V.shape[1] + 1)
+    support = np.count_nonzero(u - excess / j > 0, axis=1)  # >= 1: the first entry qualifies
+    tau = excess[np.arange(V.shape[0]), support - 1] / support
+    return np.maximum(V - tau[:, None], 0.0)
+
+
+@validate_params(
+    {
+        "y": ["array-like"],
+        "bags": ["array-like"],
+        "epsilon": [_EPSILON],
+        "classes": ["array-like", None],
+        "project": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def privatize_label_proportions(y, bags, *, epsilon, classes=None, project=True, random_state=None):
+    """Release epsilon-label-differentially-private bag label proportions, broadcast to the rows.
+
+    Each bag of size k releases its vector of class counts ``c_a`` with Laplace
+    noise, divided by k.  Changing one row's label moves one count down by one
+    and another up by one: the L1 sensitivity of the count vector is 2, so
+    ``c_a + Laplace(2 / epsilon)`` on each of the K counts is epsilon-DP for that
+    label (the Laplace mechanism).  With two classes the bag size is public and
+    the second count determines the first, whose sensitivity is 1: only it is
+    released, with ``Laplace(1 / epsilon)`` (half the variance; this is
+    :func:`privatize_responses` of the 0/1 labels with ``bounds=(0, 1)``).  Bags
+    are disjoint, so by parallel composition the whole release is
+    epsilon-label-DP.  Bags must be formed without looking at the labels (e.g.
+    :func:`make_bags`); their sizes are public.
+
+    The noisy proportions are unbiased but may be negative and need not sum to
+    one, which a cross-entropy cannot take.  With ``project=True`` (the default)
+    each bag's noisy proportions are replaced by their Euclidean projection onto
+    the probability simplex (with two classes: the second clipped to [0, 1]).
+    That is post-processing of a DP release, so it stays epsilon-label-DP.  It is
+    exact (no change) where the noise leaves every entry of the projected vector
+    positive, and biased where it clips: small proportions are pushed up and
+    large ones down, towards the uniform ``1 / K`` when the noise dominates
+    (small ``epsilon * k``).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Each row's class label.
+    bags : array-like of shape (n_samples,)
+        Bag id per row.
+    epsilon : float
+        Privacy budget, finite and > 0.
+    classes : array-like of shape (n_classes,), default=None
+        The classes, in the order of the output's columns (at least two, each
+        label of ``y`` among them); None: the sorted labels of ``y``.
+    project : bool, default=True
+        Project each bag's noisy proportions onto the simplex (usable by
+        :class:`AggregateLogisticRegression`); False returns the raw, unbiased
+        noisy proportions (each row sums to 1 only in expectation).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the noise.
+
+    Returns
+    -------
+    proportions : ndarray of shape (n_samples, n_classes)
+        Each row's bag's released class proportions, columns in the order of
+        ``classes``: the ``y`` of :class:`AggregateLogisticRegression`, whose
+        ``classes_`` are then ``0, ..., n_classes - 1``.
+
+    See Also
+    --------
+    privatize_responses : The same release for real-valued responses.
+    AggregateLogisticRegression : Fits on the released proportions.
+
+    Examples
+    --------
+    >>> from sklearn_losses.aggregate import privatize_label_proportions
+    >>> y = ["a", "b", "b", "c", "c", "c"]
+    >>> privatize_label_proportions(y, [0, 0, 0, 1, 1, 1], epsilon=1e9).round(3)
+    array([[0.333, 0.667, 0.   ],
+           [0.333, 0.667, 0.   ],
+           [0.333, 0.667, 0.   ],
+           [0.   , 0.   , 1.   ],
+           [0.   , 0.   , 1.   ],
+           [0.   , 0.   , 1.   ]])
+    """
+    _check_epsilon(epsilon)
+    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (one label per row), got shape {y.shape}.")
+    codes = check_bags(bags, y.shape[0], input_name="y")
+    if classes is None:
+        classes, labels = np.unique(y, return_inverse=True)
+    else:
+        classes = np.asarray(classes)
+        if classes.ndim != 1 or np.unique(classes).shape[0] != classes.shape[0]:
+            raise ValueError(f"classes must be 1-D without repeats, got {classes!r}.")
+        order = np.argsort(classes, kind="stable")
+        try:
+            found = np.searchsorted(classes[order], y).clip(0, classes.shape[0] - 1)
+            missing = classes[order][found] != y
+        except TypeError as error:  # e.g. string labels against numeric classes
+            raise ValueError(f"y's labels cannot be matched with classes: {error}") from None
+        if np.any(missing):
+            raise ValueError(
+                f"y holds labels that are not in classes, e.g. {y[missing][0]!r}; "
+                f"classes are {classes.tolist()}."
+            )
+        labels = order[found]
+    check_n_classes(classes, "privatize_label_proportions")
+    n_classes, n_bags = classes.shape[0], int(codes.max()) + 1
+    sizes = np.bincount(codes, minlength=n_bags).astype(np.float64)
+    counts = np.bincount(codes * n_classes + labels.ravel(), minlength=n_bags * n_classes)
+    counts = counts.reshape(n_bags, n_classes).astype(np.float64)
+    rng = check_random_state(random_state)
+    if n_classes == 2:  # the bag size is public: one count, sensitivity 1
+        second = (counts[:, 1] + rng.laplace(scale=1 / epsilon, size=n_bags)) / sizes
+        if project:
+            second = np.clip(second, 0.0, 1.0)
+        proportions = np.column_stack([1 - second, second])
+    else:  # the count vector, L1 sensitivity 2
+        noise = rng.laplace(scale=2 / epsilon, size=(n_bags, n_classes))
+        proportions = (counts + noise) / sizes[:, None]
+        if project:
+            proportions = _project_onto_simplex(proportions)
+    return proportions[codes]
 
 
 @validate_params(

@@ -8,19 +8,30 @@
    the bag means (epsilon-label-DP); risk against bag size for several epsilon, with
    ridge at k = 1 tuned by CV beside it.
 3. Real data: scikit-learn's diabetes with random bags, test MSE on individual responses.
+4. Multiclass label proportions: scikit-learn's digits (10 classes, standardised), random 70/30
+   stratified splits, the training rows in random bags of k whose label proportions (exact, or
+   released epsilon-label-DP by privatize_label_proportions) are all the fit sees; test accuracy
+   of AggregateLogisticRegression (rho=0, alpha=1/n_train: LogisticRegression's C=1) against
+   bag size and epsilon, beside LogisticRegression trained on the labels.
 """
 
+import math
+import warnings
+
 import numpy as np
-from sklearn.datasets import load_diabetes
-from sklearn.linear_model import RidgeCV
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from ..aggregate import (
     AggregateLinearRegression,
     AggregateLinearRegressionCV,
+    AggregateLogisticRegression,
     aggregate_responses,
     make_bags,
+    privatize_label_proportions,
     privatize_responses,
 )
 from ._report import (
@@ -42,10 +53,18 @@ CELLS = [
 ]
 EPSILONS = (0.5, 1.0, 2.0, 8.0)
 BAG_SIZES = (1, 2, 4, 8, 16)
+LLP_BAG_SIZES = (1, 5, 10, 25, 50)
+LLP_EPSILONS = (math.inf, 10.0, 1.0, 0.1)
+LLP_QUICK = ((1, 10), (math.inf, 1.0))  # bag sizes, epsilons of the quick run
 
 
 def _n_reps(quick):
     return 20 if quick else 100
+
+
+def _llp_grid(quick):
+    """Bag sizes, epsilons and seeds of the label-proportion table."""
+    return (*LLP_QUICK, 2) if quick else (LLP_BAG_SIZES, LLP_EPSILONS, 10)
 
 
 def plan(quick=False):
@@ -56,6 +75,9 @@ def plan(quick=False):
         f"label-DP bag means: {len(EPSILONS)} privacy budgets x {len(BAG_SIZES)} bag sizes, "
         f"{n_reps} replicates each",
         "diabetes with random bags of 5 and 10: 5 random splits",
+        "digits label proportions: {} bag sizes x {} privacy budgets, {} random splits".format(
+            *(len(v) for v in _llp_grid(quick)[:2]), _llp_grid(quick)[2]
+        ),
         "plot: aggregate_tradeoffs.png",
     ]
 
@@ -128,6 +150,125 @@ def diabetes_bags(bag_size, *, n_splits=5, random_state=0):
         for j, model in enumerate(models):
             mse[s, j] = np.mean((model.fit(X_tr, y_bag, bags=bags).predict(X_te) - y_te) ** 2)
     return mse
+
+
+def digits_label_proportions(bag_sizes, epsilons, *, n_seeds=10, random_state=0):
+    """Test accuracy on digits from bag label proportions, and from the labels.
+
+    Each seed draws a stratified 70/30 split (features standardised on the
+    training rows) and, per bag size, random bags of the training rows; every
+    epsilon of that bag size uses the same bags (``inf``: the exact proportions,
+    else :func:`privatize_label_proportions`).  The model is
+    ``AggregateLogisticRegression(rho=0, alpha=1 / n_train)``; the reference is
+    scikit-learn's ``LogisticRegression()`` (C=1, the same penalty) on the labels.
+
+    Returns ``(accuracy, reference)`` of shapes (n_epsilons, n_sizes, n_seeds) and
+    (n_seeds,).
+    """
+    X, y = load_digits(return_X_y=True)
+    classes = np.unique(y)
+    rng = np.random.default_rng(random_state)
+    accuracy = np.empty((len(epsilons), len(bag_sizes), n_seeds))
+    reference = np.empty(n_seeds)
+    for s in progress(range(n_seeds), "digits label-proportion splits"):
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=0.3, stratify=y, random_state=int(rng.integers(2**31))
+        )
+        scaler = StandardScaler().fit(X_tr)
+        X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
+        reference[s] = LogisticRegression(max_iter=1000).fit(X_tr, y_tr).score(X_te, y_te)
+        model = AggregateLogisticRegression(rho=0.0, alpha=1 / len(y_tr))
+        for j, k in enumerate(bag_sizes):
+            bags = make_bags(len(y_tr), k, random_state=int(rng.integers(2**31)))
+            for i, epsilon in enumerate(epsilons):
+                if math.isinf(epsilon):
+                    target = y_tr  # only the bag proportions are used
+                else:
+                    target = privatize_label_proportions(
+                        y_tr,
+                        bags,
+                        epsilon=epsilon,
+                        classes=classes,
+                        random_state=int(rng.integers(2**31)),
+                    )
+                with warnings.catch_warnings():  # noisy large bags: a flat optimum
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    fitted = model.fit(X_tr, target, bags=bags)
+                # with proportions as y the classes are 0..9, which are digits' labels
+                accuracy[i, j, s] = np.mean(classes[fitted.predict(X_te)] == y_te)
+    return accuracy, reference
+
+
+def _mean_se(values):
+    values = np.asarray(values, dtype=np.float64)
+    se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
+    return f"{values.mean():.3f} ± {se:.3f}"
+
+
+def label_proportion_table(*, quick=False, random_state=0):
+    """The digits label-proportion table and its numbers (see :func:`digits_label_proportions`)."""
+    bag_sizes, epsilons, n_seeds = _llp_grid(quick)
+    accuracy, reference = digits_label_proportions(
+        bag_sizes, epsilons, n_seeds=n_seeds, random_state=random_state
+    )
+    table = Table(
+        f"digits (10 classes), learning from label proportions, {n_seeds} random 70/30 "
+        "splits: test accuracy, mean ± SE",
+        ["epsilon", *[f"k={k}" for k in bag_sizes], "best k"],
+    )
+    for i, epsilon in enumerate(epsilons):
+        mean = accuracy[i].mean(axis=1)
+        table.add_row(
+            "inf (exact)" if math.isinf(epsilon) else f"{epsilon:g}",
+            *(_mean_se(a) for a in accuracy[i]),
+            bag_sizes[int(np.argmax(mean))],
+        )
+    table.add_row("labels (reference)", *([_mean_se(reference)] * len(bag_sizes)), "-")
+    table.legend = {
+        "epsilon": "label-DP budget of the released bag proportions: Laplace noise of scale "
+        "2 / epsilon on each class count (privatize_label_proportions), projected onto the "
+        "simplex; inf: the exact proportions",
+        "k=...": "AggregateLogisticRegression (rho=0, bag-level cross-entropy, alpha=1/n_train) "
+        "fitted on random bags of k training rows, seeing only their label proportions",
+        "labels (reference)": "LogisticRegression(C=1) on the training labels (instance "
+        "level, the same penalty); one number, repeated under every k",
+    }
+    table.reading = _label_proportion_reading(accuracy, reference, bag_sizes, epsilons)
+    return table, {
+        "accuracy": accuracy,
+        "reference": reference,
+        "bag_sizes": bag_sizes,
+        "epsilons": epsilons,
+    }
+
+
+def _label_proportion_reading(accuracy, reference, bag_sizes, epsilons):
+    ref = reference.mean()
+    exact = accuracy[0].mean(axis=1)
+    shown = [j for j, k in enumerate(bag_sizes) if k == 10 or j == len(bag_sizes) - 1]
+    gaps = " and ".join(f"{100 * (ref - exact[j]):.1f}" for j in shown)
+    text = (
+        "with exact proportions, bags of "
+        + " and ".join(f"{bag_sizes[j]} reach {exact[j]:.3f}" for j in shown)
+        + f", against {ref:.3f} from the labels ({gaps} points lower)"
+    )
+    for i, epsilon in enumerate(epsilons[1:], start=1):
+        mean = accuracy[i].mean(axis=1)
+        best = int(np.argmax(mean))
+        diff = accuracy[i, best] - accuracy[i, 0]  # paired: the same splits
+        se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else np.inf
+        if best == 0 or diff.mean() <= 2 * se:
+            verdict = f"no bag size beats k={bag_sizes[0]} by 2 paired SE (best {mean[best]:.3f})"
+        else:
+            verdict = (
+                f"bags of {bag_sizes[best]} are best, {mean[best]:.3f} against {mean[0]:.3f} "
+                f"at k={bag_sizes[0]}"
+            )
+        text += f"; at epsilon={epsilon:g} {verdict}"
+    return (
+        text + ". Under privacy the bag size trades the count noise, divided by k, against "
+        "the information lost in fewer, coarser proportions; chance accuracy is 0.1."
+    )
 
 
 def run(*, quick=False, out=None, random_state=0):
@@ -219,6 +360,11 @@ def run(*, quick=False, out=None, random_state=0):
     real.legend = {"rho=...": "test mean squared error of predicting each row's own response"}
     real.reading = _diabetes_reading(diabetes)
     report.tables.append(real)
+
+    llp, report.results["label_proportions"] = label_proportion_table(
+        quick=quick, random_state=random_state
+    )
+    report.tables.append(llp)
     report.plots += _plot(cells, curves, out)
     return report
 
