@@ -20,7 +20,7 @@ from ._privacy import (
     privatize_label_proportions,
     privatize_responses,
 )
-from ._scoring import bag_mean_squared_error, make_bag_scorer
+from ._scoring import bag_log_loss, bag_mean_squared_error, make_bag_scorer
 
 __all__ = [
     "AggregateLinearRegression",
@@ -29,6 +29,7 @@ __all__ = [
     "AggregateMLPClassifier",
     "AggregateMLPRegressor",
     "aggregate_responses",
+    "bag_log_loss",
     "bag_mean_squared_error",
     "bag_size_risk",
     "bag_size_search",

@@ -3,13 +3,14 @@
 import numpy as np
 from sklearn import get_config
 from sklearn.metrics import make_scorer, r2_score
-from sklearn.utils._param_validation import validate_params
+from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from ..utils.validation import check_sample_weight
 from ._bags import BagOperator, check_bags
+from ._loss import proportion_bag_loss
 
-__all__ = ["BagScoreMixin", "bag_mean_squared_error", "make_bag_scorer"]
+__all__ = ["BagScoreMixin", "bag_log_loss", "bag_mean_squared_error", "make_bag_scorer"]
 
 
 @validate_params(
@@ -66,8 +67,91 @@ def bag_mean_squared_error(y_true, y_pred, *, bags=None, sample_weight=None):
     return float(op.weight @ errors**2 / op.weight.sum())
 
 
-@validate_params({}, prefer_skip_nested_validation=True)
-def make_bag_scorer():
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_proba": ["array-like"],
+        "bags": ["array-like", None],
+        "labels": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def bag_log_loss(y_true, y_proba, *, bags=None, labels=None, sample_weight=None):
+    """Cross-entropy of the bags' label proportions against their mean predicted probabilities.
+
+    The bag-level loss of learning from label proportions: each bag ``a`` counts
+    with its total weight ``W_a`` and contributes ``-sum_k q_ak log pbar_ak``,
+    where ``q_a`` are its label proportions and ``pbar_a`` the weighted mean of its
+    rows' predicted probabilities; the sum is divided by the total weight.  With
+    ``bags=None`` every row is its own bag and this is
+    :func:`~sklearn.metrics.log_loss`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels (only their bag proportions are used), or each row's bag label
+        proportions (e.g. :func:`privatize_label_proportions`), columns in the
+        order of ``y_proba``'s.
+    y_proba : array-like of shape (n_samples, n_classes)
+        Predicted probabilities (``predict_proba``), columns in the order of
+        ``labels``.
+    bags : array-like of shape (n_samples,), default=None
+        Bag ids; None treats each row as its own bag.
+    labels : array-like of shape (n_classes,), default=None
+        The classes of ``y_proba``'s columns, for label ``y_true``; None takes the
+        sorted labels of ``y_true``, which must then number ``n_classes``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative, finite row weights, not all zero.
+
+    Returns
+    -------
+    loss : float
+        The weighted mean cross-entropy of the bags (lower is better).
+
+    See Also
+    --------
+    make_bag_scorer : This loss as a ``scoring=`` object.
+
+    Examples
+    --------
+    >>> from sklearn_losses.aggregate import bag_log_loss
+    >>> proba = [[0.8, 0.2], [0.2, 0.8], [0.5, 0.5]]
+    >>> round(bag_log_loss([0, 1, 1], proba, bags=[0, 0, 1]), 4)  # both bag means are (0.5, 0.5): log 2
+    0.6931
+    """
+    y_proba = check_array(y_proba, dtype=np.float64, input_name="y_proba")
+    y_true = check_array(y_true, ensure_2d=False, dtype=None, input_name="y_true")
+    check_consistent_length(y_true, y_proba)
+    n_classes = y_proba.shape[1]
+    if y_true.ndim == 2:
+        if y_true.shape[1] != n_classes:
+            raise ValueError(
+                f"y_true has {y_true.shape[1]} columns of proportions but y_proba has "
+                f"{n_classes} classes."
+            )
+        proportions = y_true.astype(np.float64)
+    else:
+        labels = np.unique(y_true) if labels is None else np.asarray(labels)
+        if labels.shape[0] != n_classes:
+            raise ValueError(
+                f"y_proba has {n_classes} columns but there are {labels.shape[0]} labels "
+                f"{labels.tolist()}; pass labels= in the order of y_proba's columns."
+            )
+        found = np.isin(y_true, labels)
+        if not found.all():
+            raise ValueError(f"y_true has labels not in labels: {np.unique(y_true[~found])}.")
+        proportions = (y_true[:, None] == labels[None, :]).astype(np.float64)
+    codes = check_bags(bags, y_proba.shape[0], input_name="y_true")
+    weight = check_sample_weight(sample_weight, y_proba, "bag_log_loss")
+    return proportion_bag_loss(y_proba, proportions, BagOperator(codes, weight), rho=0.0)
+
+
+@validate_params(
+    {"metric": [StrOptions({"squared_error", "log_loss"})]},
+    prefer_skip_nested_validation=True,
+)
+def make_bag_scorer(metric="squared_error"):
     """A ``scoring=`` object for model selection on bag aggregates (greater is better).
 
     With metadata routing enabled (``sklearn.set_config(enable_metadata_routing=True)``)
@@ -78,23 +162,36 @@ def make_bag_scorer():
     The aggregate regressors' own ``score`` is the bag-level R^2 when it receives
     ``bags`` (with routing: ``set_score_request(bags=True)``); this scorer is the
     same comparison as a squared error, for ``scoring=`` and for estimators whose
-    ``score`` knows nothing of bags.
+    ``score`` knows nothing of bags.  For the classifiers, whose ``score`` is the
+    row accuracy that held-out label proportions cannot give, ``metric="log_loss"``
+    scores ``predict_proba`` by :func:`bag_log_loss`.
+
+    Parameters
+    ----------
+    metric : {"squared_error", "log_loss"}, default="squared_error"
+        :func:`bag_mean_squared_error` of ``predict`` (regressors) or
+        :func:`bag_log_loss` of ``predict_proba`` (classifiers), negated.
 
     Returns
     -------
     scorer : callable
-        ``neg_bag_mean_squared_error``.
+        ``neg_bag_mean_squared_error`` or ``neg_bag_log_loss``.
 
     See Also
     --------
-    bag_mean_squared_error : The loss it negates.
+    bag_mean_squared_error : The regression loss.
+    bag_log_loss : The classification loss.
 
     Examples
     --------
     >>> from sklearn_losses.aggregate import make_bag_scorer
     >>> scorer = make_bag_scorer()
+    >>> classifier_scorer = make_bag_scorer("log_loss")
     """
-    scorer = make_scorer(bag_mean_squared_error, greater_is_better=False)
+    if metric == "log_loss":
+        scorer = make_scorer(bag_log_loss, greater_is_better=False, response_method="predict_proba")
+    else:
+        scorer = make_scorer(bag_mean_squared_error, greater_is_better=False)
     if get_config().get("enable_metadata_routing", False):
         scorer = scorer.set_score_request(bags=True)
     return scorer

@@ -108,3 +108,90 @@ def test_routed_bags_reach_score_or_fail_loudly():
     # make_bag_scorer's error is the same comparison: 1 - R^2 times the bag means' variance
     y_bar = aggregate_responses(y_bag[test], bags[test])
     assert bag_scores[0] == pytest.approx((1 - scores[0]) * np.var(np.unique(y_bar)))
+
+
+def bag_log_loss_by_hand(q_rows, proba, bags, weight):
+    """Weighted cross-entropy of each bag's proportions against its mean probability."""
+    total, value = 0.0, 0.0
+    for b in np.unique(bags):
+        rows = bags == b
+        W = weight[rows].sum()
+        if W == 0:
+            continue
+        q = weight[rows] @ q_rows[rows] / W
+        p_bar = weight[rows] @ proba[rows] / W
+        value -= W * q @ np.log(p_bar)
+        total += W
+    return value / total
+
+
+def test_bag_log_loss_equals_log_loss_for_singletons_and_a_loop_for_bags():
+    from sklearn.metrics import log_loss
+
+    from sklearn_losses.aggregate import bag_log_loss
+
+    rng = np.random.default_rng(3)
+    y = rng.choice(["a", "b", "c"], size=60)
+    proba = rng.dirichlet(np.ones(3), size=60)
+    weight = rng.uniform(0, 2, 60)
+    assert bag_log_loss(y, proba) == pytest.approx(log_loss(y, proba), rel=1e-12)
+    assert bag_log_loss(y, proba, sample_weight=weight) == pytest.approx(
+        log_loss(y, proba, sample_weight=weight), rel=1e-12
+    )
+    bags = rng.integers(0, 9, 60)
+    weight[bags == 4] = 0.0
+    one_hot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
+    expected = bag_log_loss_by_hand(one_hot, proba, bags, weight)
+    assert bag_log_loss(y, proba, bags=bags, sample_weight=weight) == pytest.approx(expected)
+    # proportions broadcast to the rows give the same loss as the labels
+    q_bag = np.array(
+        [one_hot[bags == b].mean(axis=0) if (bags == b).any() else 0 for b in range(9)]
+    )
+    assert bag_log_loss(q_bag[bags], proba, bags=bags) == pytest.approx(
+        bag_log_loss(y, proba, bags=bags), rel=1e-12
+    )
+    # the labels' order is the columns' order
+    flipped = bag_log_loss(y, proba[:, ::-1], bags=bags, labels=["c", "b", "a"])
+    assert flipped == pytest.approx(bag_log_loss(y, proba, bags=bags), rel=1e-12)
+
+
+def test_bag_log_loss_refuses_mismatched_classes():
+    from sklearn_losses.aggregate import bag_log_loss
+
+    proba = np.full((4, 3), 1 / 3)
+    with pytest.raises(ValueError, match="3 columns but there are 2 labels"):
+        bag_log_loss([0, 1, 0, 1], proba)
+    with pytest.raises(ValueError, match="2 columns of proportions"):
+        bag_log_loss(np.full((4, 2), 0.5), proba)
+    with pytest.raises(ValueError, match="not in labels"):
+        bag_log_loss([0, 1, 2, 5], proba, labels=[0, 1, 2])
+
+
+def test_log_loss_bag_scorer_scores_held_out_bags_in_a_grid_search():
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_losses.aggregate import (
+        AggregateLogisticRegression,
+        bag_log_loss,
+        privatize_label_proportions,
+    )
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    logits = X @ rng.normal(size=(4, 3))
+    y = np.array([rng.choice(3, p=np.exp(r) / np.exp(r).sum()) for r in logits])
+    bags = make_bags(600, 10, random_state=0)
+    q = privatize_label_proportions(y, bags, epsilon=1e9, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = AggregateLogisticRegression().set_fit_request(bags=True, sample_weight=False)
+        search = GridSearchCV(
+            est,
+            {"alpha": [1e-4, 1.0]},
+            cv=GroupKFold(3),
+            scoring=make_bag_scorer("log_loss"),
+        ).fit(X, q, bags=bags, groups=bags)
+    train, test = next(GroupKFold(3).split(X, q, bags))
+    fitted = AggregateLogisticRegression(alpha=1e-4).fit(X[train], q[train], bags=bags[train])
+    expected = -bag_log_loss(q[test], fitted.predict_proba(X[test]), bags=bags[test])
+    assert search.cv_results_["split0_test_score"][0] == pytest.approx(expected, rel=1e-9)
+    assert search.best_params_ == {"alpha": 1e-4}  # the heavy penalty predicts ~uniform
