@@ -1,16 +1,31 @@
 """What the cumulative-link classifiers share: labels, scaling, probabilities, crossings."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.validation import check_n_classes, check_sample_weight
+from ._inference import (
+    delta_method,
+    effect_jacobian,
+    inference_table,
+    row_effects,
+    row_std_errors,
+)
 from ._kernels import LINKS, class_probabilities
 
 # |predictor| beyond which every link's F is exactly 0 or 1 in float64
 _PREDICTOR_LIMIT = 1e300
+# the middle-rare warning: the rarest class is interior, below this share of the weight ...
+_RARE_SHARE = 0.1
+# ... and below this fraction of the share of the rarer end class
+_RARE_MARGIN = 0.5
+_EFFECT_ENTRIES = 4_000_000  # per-row effects are computed in blocks of at most this size
 
 
 class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
@@ -39,13 +54,14 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         check_n_classes(self.classes_, type(self).__name__)
         return X, codes, weight
 
-    def _standardize(self, X, weight):
-        """Weighted centring and scaling (ddof=0) when ``scale``; constant columns keep scale 1.
+    def _standardize(self, X, weight, force=False):
+        """Weighted centring and scaling (ddof=0) when ``scale`` (or ``force``); constant
+        columns keep scale 1.
 
         Each column is first divided by its largest absolute value, so that features of
         any finite magnitude (up to 1e308) are standardized without overflow.
         """
-        if not self.scale:
+        if not (self.scale or force):
             return X, np.zeros(X.shape[1]), np.ones(X.shape[1])
         # one full-size array (the result); the reductions run without temporaries
         size = np.maximum(X.max(axis=0), -X.min(axis=0)) if X.shape[0] else np.ones(X.shape[1])
@@ -62,6 +78,27 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
     def _set_original_scale(self, intercepts, slopes, mean, scale):
         self.coef_ = slopes / scale[:, None]
         self.intercept_ = intercepts - mean @ self.coef_
+
+    def _warn_if_rare_class_is_interior(self, codes, weight):
+        """Warn when the rarest class sits in the middle of the order (PRESTO's premise is a
+        rare end class): it is interior, holds under ``_RARE_SHARE`` of the weight and under
+        ``_RARE_MARGIN`` times the share of the rarer end class."""
+        shares = np.bincount(codes, weights=weight, minlength=len(self.classes_))
+        shares = shares / shares.sum()
+        rarest = int(np.argmin(shares))
+        ends = min(shares[0], shares[-1])
+        if 0 < rarest < len(shares) - 1 and shares[rarest] < min(_RARE_SHARE, _RARE_MARGIN * ends):
+            warnings.warn(
+                f"{type(self).__name__}: the rarest class, {self.classes_.tolist()[rarest]!r} "
+                f"({shares[rarest]:.1%} of the (weighted) samples), sits in the middle of "
+                f"the order {self.classes_.tolist()} (the end classes hold {shares[0]:.1%} and "
+                f"{shares[-1]:.1%}). PRESTO is built for a rare class at an end of the order, "
+                "whose threshold borrows strength from its neighbours; here every threshold "
+                "has plenty of data on both sides. Consider ProportionalOddsClassifier, or a "
+                "multinomial sklearn.linear_model.LogisticRegression if the order matters little.",
+                UserWarning,
+                stacklevel=4,  # the caller of fit (helper, fit, _fit_context's wrapper)
+            )
 
     # -- prediction ------------------------------------------------------------------------
     def linear_predictor(self, X):
@@ -97,6 +134,124 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         """
         eta = self.linear_predictor(X)
         return np.any(np.diff(eta, axis=1) < 0, axis=1)
+
+    def marginal_effects(self, X, *, at="overall", sample_weight=None, covariance=None):
+        """Partial effects ``d P(y = k | x) / d x_j`` of each feature on each class probability.
+
+        The derivative of :meth:`predict_proba` with respect to each feature, on the
+        original feature scale: ``f(eta_k) coef_[j, k] - f(eta_{k-1}) coef_[j, k-1]`` with
+        ``f`` the link's density (for proportional odds ``coef_[j] (f(eta_k) -
+        f(eta_{k-1}))``).  Rows whose predictors cross are differentiated as
+        :meth:`predict_proba` repairs them (``crossing``).  The effects of a feature sum
+        to zero over the classes.  As statsmodels' ``get_margeff``, ``at="overall"``
+        averages the per-row effects over ``X`` (the average partial effect), ``at="mean"``
+        is the effect at the mean of ``X`` and ``at="all"`` gives every row's effects.
+        Each is the effect of an infinitesimal change: for a binary or count feature it
+        approximates, not equals, the effect of a unit change.
+
+        With ``covariance``, the covariance of the parameters ``theta =
+        concatenate([intercept_, coef_.ravel()])`` (for
+        :class:`ProportionalOddsClassifier`, from its :meth:`~ProportionalOddsClassifier.covariance`
+        method), the result also holds delta-method standard errors
+        ``sqrt(J cov J')``, with ``J`` the exact Jacobian of the effects in ``theta``,
+        z-scores, two-sided normal p-values and 95% confidence intervals.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows at which the effects are evaluated (e.g. the training data).
+        at : {"overall", "mean", "all"}, default="overall"
+            ``"overall"``: the (weighted) average of the per-row effects;
+            ``"mean"``: the effects at the (weighted) mean row of ``X``; ``"all"``:
+            the effects of every row.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the average (``"overall"``) or the mean row
+            (``"mean"``); not accepted with ``at="all"``.
+        covariance : array-like of shape (n_params, n_params), default=None
+            Covariance of ``theta``, ``n_params = n_classes - 1 + coef_.size``; None
+            gives no standard errors.
+
+        Returns
+        -------
+        result : :class:`~sklearn.utils.Bunch`
+            With keys
+
+            - ``effects``: ndarray of shape (n_features, n_classes), or
+              (n_samples, n_features, n_classes) for ``at="all"``; the last axis
+              follows ``classes_`` (the classes in their order);
+            - ``std_errors``, ``z_scores``, ``p_values``: arrays of the shape of
+              ``effects``, and ``conf_int``: the 95% intervals, shape
+              ``effects.shape + (2,)``; all None without ``covariance``;
+            - ``classes``: ``classes_``; ``feature_names``: ``feature_names_in_``, or
+              ``x0, x1, ...``; ``at``: the ``at`` used.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_losses.datasets import make_presto_data
+        >>> from sklearn_losses.ordinal import ProportionalOddsClassifier
+        >>> X, y, _ = make_presto_data(n_samples=500, random_state=0)
+        >>> clf = ProportionalOddsClassifier().fit(X, y)
+        >>> me = clf.marginal_effects(X, covariance=clf.covariance(X, y))
+        >>> me.effects.shape, me.std_errors.shape
+        ((10, 4), (10, 4))
+        >>> bool(np.allclose(me.effects.sum(axis=1), 0))
+        True
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        name = type(self).__name__
+        if not (isinstance(at, str) and at in ("overall", "mean", "all")):
+            raise ValueError(f"at must be 'overall', 'mean' or 'all'; got {at!r}.")
+        if at == "all" and sample_weight is not None:
+            raise ValueError(
+                "sample_weight weighs the rows in an average: it is not accepted with at='all'."
+            )
+        weight = check_sample_weight(sample_weight, X, name) if at != "all" else None
+        if at == "mean":
+            X = (weight @ X / weight.sum())[None, :]
+            weight = np.ones(1)
+        crossing = getattr(self, "crossing", "sort")
+        intercepts, B = self.intercept_, self.coef_
+        rows = max(1, _EFFECT_ENTRIES // (X.shape[1] * (len(intercepts) + 1)))
+        blocks, total = [], 0.0
+        for start in range(0, X.shape[0], rows):
+            block = row_effects(X[start : start + rows], B, intercepts, self.link, crossing)
+            if at == "all":
+                blocks.append(block)
+            else:  # the weighted sum, block by block
+                total = total + np.einsum("i,ijk->jk", weight[start : start + rows], block)
+        effects = np.concatenate(blocks) if at == "all" else total / weight.sum()
+        result = Bunch(
+            effects=effects,
+            std_errors=None,
+            z_scores=None,
+            p_values=None,
+            conf_int=None,
+            classes=self.classes_,
+            feature_names=getattr(
+                self, "feature_names_in_", np.array([f"x{j}" for j in range(X.shape[1])])
+            ),
+            at=at,
+        )
+        if covariance is None:
+            return result
+        n_params = len(intercepts) + B.size
+        covariance = np.asarray(covariance, dtype=np.float64)
+        if covariance.shape != (n_params, n_params) or not np.all(np.isfinite(covariance)):
+            raise ValueError(
+                f"covariance must be a finite ({n_params}, {n_params}) array, the covariance "
+                "of concatenate([intercept_, coef_.ravel()]); got shape "
+                f"{covariance.shape}."
+            )
+        if at == "all":
+            std_errors = row_std_errors(X, B, intercepts, self.link, crossing, covariance)
+        else:
+            jacobian = effect_jacobian(X, B, intercepts, self.link, crossing, weight)
+            std_errors = delta_method(jacobian, covariance)
+        result.std_errors = std_errors
+        result.z_scores, result.p_values, result.conf_int = inference_table(effects, std_errors)
+        return result
 
     def predict_proba(self, X):
         """Class probabilities; crossing predictors are repaired per ``crossing``.

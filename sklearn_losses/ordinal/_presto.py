@@ -184,6 +184,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
             else None
         )
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
+        self._warn_if_rare_class_is_interior(codes, weight)
         # every BLAS call of the fit, not only the solver's, on pinned pools (utils._threads)
         with solver_threads(X.size):
             Xs, mean, scale = self._standardize(X, weight)

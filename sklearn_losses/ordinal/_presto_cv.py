@@ -230,6 +230,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
             The fitted estimator.
         """
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
+        self._warn_if_rare_class_is_interior(codes, weight)
         rare = self._rare_code(codes, weight)
         self.rare_class_ = None if rare is None else self.classes_[rare]
         # every BLAS call of the fit, not only the solver's, on pinned pools (utils._threads)

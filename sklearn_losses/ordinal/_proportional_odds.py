@@ -1,14 +1,18 @@
 """The proportional-odds (parallel cumulative link) model by exact maximum likelihood."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from ..utils._convergence import lbfgs
 from ..utils._threads import solver_threads
-from ._base import CumulativeLinkClassifier
+from ..utils.validation import check_sample_weight
+from ._base import CumulativeLinkClassifier, _lookup_codes
+from ._inference import invert_information, proportional_odds_information
 from ._kernels import LINKS
 from ._solver import CumulativeLinkLoss, intercept_only_thresholds
 
@@ -37,9 +41,10 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
     link : {"logit", "probit", "cloglog"}, default="logit"
         The cumulative distribution function ``F``.
     scale : bool, default=True
-        Fit on standardized features (better conditioning); coefficients are
-        always reported on the original scale.  Without a penalty the fit does
-        not depend on it.
+        Penalise the coefficients of the standardized features (True) or the
+        original coefficients (False).  The solver always works on standardized
+        features (better conditioning) and coefficients are always reported on
+        the original scale; without a penalty the fit does not depend on it.
     categories : array-like, default=None
         The ordered class labels, lowest first (e.g. ``["low", "mid", "high"]``).
         None takes the order of an ordered pandas Categorical ``y``, or sorts
@@ -135,7 +140,12 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
         # every BLAS call of the fit, not only the solver's, on pinned pools (utils._threads)
         with solver_threads(X.size):
-            Xs, mean, scale = self._standardize(X, weight)
+            # always fitted on standardized features: the likelihood does not depend on the
+            # coordinates, and badly scaled ones sent L-BFGS's first step into the region where
+            # the probit probabilities underflow (it stopped there, at zero slopes); with
+            # scale=False the penalty stays on the original coefficients, coef = beta / scale
+            Xs, mean, scale = self._standardize(X, weight, force=True)
+            penalty = self.alpha * (1.0 if self.scale else (1.0 / scale) ** 2)
             loss = CumulativeLinkLoss(Xs, codes, weight, LINKS[self.link])
             n_thresholds = len(self.classes_) - 1
             thresholds = intercept_only_thresholds(codes, weight, n_thresholds, self.link)
@@ -145,7 +155,7 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
                 type(self).__name__,
                 _objective,
                 start,
-                args=(loss, n_thresholds, self.alpha),
+                args=(loss, n_thresholds, penalty),
                 max_iter=self.max_iter,
                 tol=self.tol,
                 n_entries=X.size,
@@ -158,13 +168,98 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
         self.n_iter_ = int(result.nit)
         return self
 
+    def covariance(self, X, y, sample_weight=None):
+        """Covariance of the parameters: the inverse observed information at the fit.
+
+        The inverse Hessian of the weighted negative log-likelihood
+        ``sum_i w_i * -log P(y_i | x_i)`` at the fitted parameters, on the original
+        feature scale, for ``theta = concatenate([intercept_, coef_[:, 0]])`` (the
+        intercepts first, as :meth:`marginal_effects` takes it).  ``X``, ``y`` and
+        ``sample_weight`` must be the training data: the weights count as frequency
+        weights (an integer weight is a repeated row; for survey or probability
+        weights these are not the sampling errors).  Its diagonal's square roots are the
+        usual standard errors of maximum likelihood, those of statsmodels'
+        ``OrderedModel`` (``bse``).
+
+        With ``alpha > 0`` the Hessian is that of the penalised objective (times the
+        total weight): the covariance of the Laplace approximation to the posterior
+        under the Gaussian prior that the L2 penalty is (on the standardized
+        coefficients when ``scale=True``).  It is not the sampling covariance of the
+        shrunk estimator, which is also biased towards zero; z-scores built on it are
+        not frequentist tests.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training data.
+        y : array-like of shape (n_samples,)
+            The training labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The training weights.
+
+        Returns
+        -------
+        covariance : ndarray of shape (n_classes - 1 + n_features, n_classes - 1 + n_features)
+            Symmetric positive definite; intercepts first, then the slopes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_losses.datasets import make_presto_data
+        >>> from sklearn_losses.ordinal import ProportionalOddsClassifier
+        >>> X, y, _ = make_presto_data(n_samples=500, random_state=0)
+        >>> clf = ProportionalOddsClassifier().fit(X, y)
+        >>> std_errors = np.sqrt(np.diag(clf.covariance(X, y)))
+        >>> std_errors.shape
+        (13,)
+        """
+        check_is_fitted(self)
+        name = type(self).__name__
+        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        check_consistent_length(X, y)
+        codes = _lookup_codes(y, self.classes_, "classes_")
+        weight = check_sample_weight(sample_weight, X, name)
+        with solver_threads(X.size):
+            # in standardized coordinates z = (x - mean) / scale (better conditioned)
+            Z, mean, scale = self._standardize(X, weight, force=True)
+            beta = self.coef_[:, 0] * scale
+            hessian, gradient = proportional_odds_information(
+                Z, codes, weight, self.intercept_ + mean @ self.coef_[:, 0], beta, self.link
+            )
+        n_thresholds = len(self.classes_) - 1
+        # the penalty (alpha / 2) ||coef||^2 on the fit's features, times the total weight
+        fit_scale = np.ones_like(scale) if self.scale else 1.0 / scale
+        penalty = self.alpha * weight.sum() * fit_scale**2
+        hessian[n_thresholds:, n_thresholds:] += np.diag(penalty)
+        gradient[n_thresholds:] += penalty * beta
+        # the fit stops on its mean-loss gradient in its own coordinates: check it there
+        gradient[n_thresholds:] *= 1.0 if self.scale else scale
+        if np.max(np.abs(gradient)) / weight.sum() > 1e-4 + 100 * self.tol:
+            warnings.warn(
+                f"{name}.covariance: the fitted parameters are not a stationary point of "
+                "the (penalised) likelihood of these data (largest mean-loss gradient "
+                f"{np.max(np.abs(gradient)) / weight.sum():.2e}); pass the training data, "
+                "and check that the fit converged.",
+                UserWarning,
+                stacklevel=2,
+            )
+        inverse = invert_information(hessian, name)
+        # back to the original scale: intercept = a_z - (mean / scale) @ beta_z,
+        # coef = beta_z / scale
+        T = np.eye(len(gradient))
+        T[:n_thresholds, n_thresholds:] = -(mean / scale)
+        T[n_thresholds:, n_thresholds:] = np.diag(1.0 / scale)
+        covariance = T @ inverse @ T.T
+        return 0.5 * (covariance + covariance.T)
+
 
 def _unpack_intercepts(theta):
     """First threshold, then positive gaps exp(theta_k)."""
     return np.cumsum(np.concatenate([theta[:1], np.exp(theta[1:])]))
 
 
-def _objective(theta, loss, n_thresholds, alpha):
+def _objective(theta, loss, n_thresholds, penalty):
+    """Mean NLL plus ``sum_j penalty_j / 2 * beta_j^2`` and its gradient in ``theta``."""
     intercepts = _unpack_intercepts(theta[:n_thresholds])
     beta = theta[n_thresholds:]
     value, grad_a, grad_B = loss.value_and_gradient(intercepts, beta[:, None])
@@ -175,5 +270,5 @@ def _objective(theta, loss, n_thresholds, alpha):
     tail = np.cumsum(grad_a[::-1])[::-1]
     grad[0] = tail[0]
     grad[1:n_thresholds] = tail[1:] * np.exp(theta[1:n_thresholds])
-    grad[n_thresholds:] = grad_B[:, 0] + alpha * beta
-    return value + 0.5 * alpha * beta @ beta, grad
+    grad[n_thresholds:] = grad_B[:, 0] + penalty * beta
+    return value + 0.5 * beta @ (penalty * beta), grad

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import cross_val_score
@@ -99,10 +100,21 @@ def test_presto_cv_reports_an_unconverged_path(data):
         PRESTOClassifierCV(alphas=3, cv=3, max_iter=2).fit(X, y)
 
 
+def test_proportional_odds_without_scale_still_solves_on_standardized_features(data):
+    # scale=False only puts the penalty on the original coefficients: the solver runs on
+    # standardized features, so features scaled by 1e200 give the same probabilities
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        huge = ProportionalOddsClassifier(scale=False, alpha=0.0).fit(X * 1e200, y)
+    unscaled = ProportionalOddsClassifier(scale=False, alpha=0.0).fit(X, y)
+    assert_allclose(huge.predict_proba(X * 1e200), unscaled.predict_proba(X), atol=1e-8)
+    assert_allclose(huge.coef_ * 1e200, unscaled.coef_, rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     "est",
     [
-        ProportionalOddsClassifier(scale=False),
         PRESTOClassifier(scale=False),
         PRESTOClassifierCV(alphas=3, cv=3, scale=False),
     ],
