@@ -117,7 +117,7 @@ def bag_log_loss(y_true, y_proba, *, bags=None, labels=None, sample_weight=None)
     --------
     >>> from sklearn_losses.aggregate import bag_log_loss
     >>> proba = [[0.8, 0.2], [0.2, 0.8], [0.5, 0.5]]
-    >>> round(bag_log_loss([0, 1, 1], proba, bags=[0, 0, 1]), 4)  # both bag means are (0.5, 0.5): log 2
+    >>> round(bag_log_loss([0, 1, 1], proba, bags=[0, 0, 1]), 4)  # bag means (0.5, 0.5): log 2
     0.6931
     """
     y_proba = check_array(y_proba, dtype=np.float64, input_name="y_proba")
