@@ -2,8 +2,9 @@
 
 The compiled kernel indexes rows through ``order`` and updates the weights in place
 with no bounds checks: :func:`ey_epoch` is the only way in, and it checks what the
-kernel assumes (dtypes, contiguity, matching shapes, row indices in range, a batch
-of at least two rows, finite data, weights and step).  numba's ``boundscheck``
+kernel assumes (dtypes, contiguity, matching shapes, the preconditioner's
+included, row indices in range, a batch of at least two rows, finite data,
+weights, preconditioner and step).  numba's ``boundscheck``
 stays off in production; ``NUMBA_BOUNDSCHECK=1`` turns it on for the tests.
 
 The loss is not written here: :func:`~._loss.ey_moments` and
@@ -24,11 +25,13 @@ _ey_from_moments = njit(ey_from_moments)
 
 
 @njit
-def _batch_terms(Xb, Yb, wb, Wx, Wy, c):
+def _batch_terms(Xb, Yb, wb, Wx, Wy, c, cross):
     """One minibatch: ``(X^T D Zy, Y^T D Zx) / dof``, ``B_hat W`` of both views, ``tr C``, ``V``.
 
     ``D = diag(wb)``; ``dof = sum(wb) - 1`` (``batch - 1`` for unit weights, and
-    integer weights give the terms of the repeated rows).
+    integer weights give the terms of the repeated rows).  Without ``cross`` (the
+    second batch of the unbiased gradient, whose cross terms are not used) the
+    cross products are not formed and come back as empty arrays.
     """
     dof = wb.sum() - 1.0
     Zx = Xb @ Wx
@@ -39,8 +42,12 @@ def _batch_terms(Xb, Yb, wb, Wx, Wy, c):
     WZy = w * Zy
     BWx = (1.0 - c) * (Xb.T @ WZx) / dof + c * Wx
     BWy = (1.0 - c) * (Yb.T @ WZy) / dof + c * Wy
-    cross_x = (Xb.T @ WZy) / dof
-    cross_y = (Yb.T @ WZx) / dof
+    if cross:
+        cross_x = (Xb.T @ WZy) / dof
+        cross_y = (Yb.T @ WZx) / dof
+    else:
+        cross_x = np.empty((0, Wx.shape[1]))
+        cross_y = np.empty((0, Wy.shape[1]))
     return cross_x, cross_y, BWx, BWy, trace_cross, V
 
 
@@ -58,12 +65,15 @@ def ey_epoch(
     *,
     check_data=True,
     sample_weight=None,
+    precondition=None,
 ):
     """One pass of SGD on the Eckart-Young loss, updating ``Wx, Wy`` in place.
 
     Batch t uses rows ``order[t*b:(t+1)*b]``; with ``unbiased`` the variance term
     pairs it with the independent batch ``order2[t*b:(t+1)*b]`` (the unbiased
-    two-batch gradient), otherwise with itself.  Returns the mean batch loss.
+    two-batch gradient), otherwise with itself.  With ``precondition = (Px, Py)``
+    each step is ``W -= lr * P @ grad`` (per view) instead of ``W -= lr * grad``.
+    Returns the mean batch loss.
 
     Parameters
     ----------
@@ -90,6 +100,11 @@ def ey_epoch(
         covariances become ``X_b^T D Y_b / (sum(w_b) - 1)``, so integer weights
         equal repeated rows; a batch whose weights sum to at most 1 has no
         covariance and is skipped (it adds nothing to the returned mean).
+    precondition : tuple (Px, Py) of ndarray, default=None
+        Symmetric positive semi-definite matrices of shapes ``(p, p)`` and
+        ``(q, q)`` (float64, finite) applied to each view's gradient; None: plain
+        gradient steps.  A positive definite ``P`` changes the path, not the
+        stationary points (see :mod:`._precondition`).
 
     Returns
     -------
@@ -98,6 +113,7 @@ def ey_epoch(
     """
     _check_epoch_args(X, Y, Wx, Wy, order, order2, batch_size, lr, c, check_data)
     sample_weight = _check_epoch_weights(sample_weight, X.shape[0])
+    Px, Py, use_p = _check_epoch_preconditioner(precondition, X.shape[1], Y.shape[1])
     return _ey_epoch(
         X,
         Y,
@@ -110,7 +126,31 @@ def ey_epoch(
         float(c),
         bool(unbiased),
         sample_weight,
+        Px,
+        Py,
+        use_p,
     )
+
+
+def _check_epoch_preconditioner(precondition, p, q):
+    """``(Px, Py, True)``, checked (shapes, float64, C-contiguous, finite); dummies for None."""
+    if precondition is None:
+        return np.zeros((1, 1)), np.zeros((1, 1)), False
+    if not (isinstance(precondition, tuple) and len(precondition) == 2):
+        raise ValueError("ey_epoch: precondition must be None or a pair (Px, Py).")
+    for name, P, dim in (("Px", precondition[0], p), ("Py", precondition[1], q)):
+        if not (
+            isinstance(P, np.ndarray)
+            and P.dtype == np.float64
+            and P.shape == (dim, dim)
+            and P.flags.c_contiguous
+        ):
+            raise ValueError(
+                f"ey_epoch: {name} must be a C-contiguous float64 ndarray of shape ({dim}, {dim})."
+            )
+        if not np.all(np.isfinite(P)):
+            raise ValueError(f"ey_epoch: {name} must be finite (no NaN or inf).")
+    return precondition[0], precondition[1], True
 
 
 def _check_epoch_weights(sample_weight, n):
@@ -165,7 +205,7 @@ def _check_epoch_args(X, Y, Wx, Wy, order, order2, batch_size, lr, c, check_data
 
 
 @njit
-def _ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, w):
+def _ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, w, Px, Py, use_p):
     """The compiled epoch (see :func:`ey_epoch`, its only caller)."""
     n_batches = order.shape[0] // batch_size
     total = 0.0
@@ -183,11 +223,11 @@ def _ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, w):
             continue  # no covariance to estimate (weights summing to at most 1)
         Xb = np.ascontiguousarray(X[rows])
         Yb = np.ascontiguousarray(Y[rows])
-        cross_x, cross_y, BWx, BWy, trace_cross, V = _batch_terms(Xb, Yb, wb, Wx, Wy, c)
+        cross_x, cross_y, BWx, BWy, trace_cross, V = _batch_terms(Xb, Yb, wb, Wx, Wy, c, True)
         if unbiased:
             Xb2 = np.ascontiguousarray(X[rows2])
             Yb2 = np.ascontiguousarray(Y[rows2])
-            _, _, BWx2, BWy2, _, V2 = _batch_terms(Xb2, Yb2, wb2, Wx, Wy, c)
+            _, _, BWx2, BWy2, _, V2 = _batch_terms(Xb2, Yb2, wb2, Wx, Wy, c, False)
         else:
             BWx2, BWy2, V2 = BWx, BWy, V
         # the gradient of ey_from_moments(ey_moments(...)) with respect to Wx, Wy
@@ -195,6 +235,9 @@ def _ey_epoch(X, Y, Wx, Wy, order, order2, batch_size, lr, c, unbiased, w):
         gy = -4.0 * cross_y + 2.0 * (BWy @ V2 + BWy2 @ V)
         total += _ey_from_moments(trace_cross, V, V2)
         used += 1
+        if use_p:
+            gx = Px @ gx
+            gy = Py @ gy
         Wx -= lr * gx
         Wy -= lr * gy
     return total / max(used, 1)

@@ -19,12 +19,24 @@ def _captured(exact, sgd):
     return sgd.canonical_correlations_.sum() / exact.canonical_correlations_.sum()
 
 
-@pytest.mark.parametrize("schedule", ["invscaling", "constant", "cosine"])
-def test_every_schedule_reaches_the_exact_correlations(views, schedule):
+# invscaling at the default eta0: at eta0=0.1 its steps sum to too little on these
+# 7 batches per epoch, and 4 to 5 random starts in 40 stay near a saddle (PCC 0.6-0.98)
+# with or without preconditioning (measured); constant and cosine reach it from all 40.
+@pytest.mark.parametrize(
+    "schedule, eta0", [("invscaling", "auto"), ("constant", 0.1), ("cosine", 0.1)]
+)
+@pytest.mark.parametrize("precondition", [True, False])
+def test_every_schedule_reaches_the_exact_correlations(views, schedule, eta0, precondition):
     X, Y = views
     exact = CCA(n_components=2).fit(X, Y)
     sgd = StochasticCCA(
-        2, learning_rate=schedule, eta0=0.1, max_iter=30, tol=None, random_state=0
+        2,
+        learning_rate=schedule,
+        eta0=eta0,
+        max_iter=30,
+        tol=None,
+        precondition=precondition,
+        random_state=0,
     ).fit(X, Y)
     assert sgd.n_iter_ == 30 and len(sgd.loss_curve_) == 30
     assert _captured(exact, sgd) > 0.99

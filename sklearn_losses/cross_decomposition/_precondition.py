@@ -1,0 +1,149 @@
+"""The preconditioner of :class:`StochasticCCA`: each view's gradient multiplied by ``B^{-1}``.
+
+Gradient steps on the Eckart-Young loss ``L(U) = -2 tr(U^T A U) + ||U^T B U||_F^2``
+converge at a rate set by the conditioning of ``B``: the step must stay below
+``2 / lambda_max`` of the curvature, which ``B``'s largest eigenvalue sets, while
+the directions of ``B``'s smallest eigenvalues (where canonical directions of
+correlated features live) move ``cond(B)`` times slower.  On views whose
+covariance has a condition number of 1e5 plain SGD captures a third to a half of
+the exact correlation in 30 epochs.
+
+The substitution ``U_i = F_i V_i`` per view, with ``F_i F_i^T = M_i^{-1}`` and
+``M_i`` the view's block of ``B``, turns the problem ``(A, B)`` into ``(F^T A F,
+F^T B F = I)``: its minimisers are ``F^{-1}`` times the original ones, with the
+same loss values, and its curvature no longer depends on the views'
+conditioning (only on the gaps between canonical correlations).  A gradient step
+on ``V`` is the step ``U_i -= lr M_i^{-1} grad_i L`` on ``U``: the kernel
+multiplies each view's gradient by ``P_i = M_i^{-1}`` (``O(p^2 K)`` per step).
+``P_i`` is positive definite, so the stationary points, hence the solution for
+every ridge parameter ``c``, are those of the unpreconditioned loss; only the path
+changes.
+
+``M_i = (1 - c) C_ii + c I`` comes from the covariance of the standardized view:
+the full data's in ``fit`` (the cross-products the final rotation needs anyway,
+computed once before the epochs instead of after them) and the running
+covariance of the rows seen so far in ``partial_fit``.  At ``c = 1`` (PLS)
+``M = I`` and nothing is done.  Eigenvalues below ``FLOOR`` times the largest
+are raised to it: a constant column (eigenvalue 0) has a zero gradient, and
+directions below the floor (condition numbers above 1e10, or a running estimate
+from fewer rows than features) are preconditioned less, never made unstable.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._statistics import Moments, merge_moments
+
+__all__ = [
+    "FLOOR",
+    "Preconditioner",
+    "RunningCovariance",
+    "build_preconditioner",
+    "standardized_moments",
+]
+
+FLOOR = 1e-10
+
+
+class Preconditioner(NamedTuple):
+    """Per view: ``P = M^{-1}``, applied to the gradient, and ``F`` (``F F^T = P`` if unfloored)."""
+
+    Px: np.ndarray
+    Py: np.ndarray
+    Fx: np.ndarray
+    Fy: np.ndarray
+
+    def pair(self):
+        """``(Px, Py)``, as :func:`~._kernels.ey_epoch` takes them."""
+        return self.Px, self.Py
+
+
+def _inverse_and_factor(M):
+    """``M^{-1}`` (eigenvalues floored) and ``F = V diag(lambda^{-1/2})`` (zero below the floor).
+
+    ``F`` whitens the initial weights and the step's minibatch: a direction below
+    the floor (a constant column: no variance) starts at zero, and at ``c = 0``
+    its gradient is zero, so its weight stays zero.
+    """
+    eigvals, eigvecs = np.linalg.eigh((M + M.T) / 2)
+    top = eigvals[-1] if eigvals.size and eigvals[-1] > 0 else 1.0
+    live = eigvals > FLOOR * top
+    floored = np.where(live, eigvals, FLOOR * top)
+    inverse = (eigvecs / floored) @ eigvecs.T
+    factor = np.where(live, eigvecs / np.sqrt(floored), 0.0)
+    return np.ascontiguousarray((inverse + inverse.T) / 2), np.ascontiguousarray(factor)
+
+
+def build_preconditioner(cov_x, cov_y, regularization):
+    """The :class:`Preconditioner` of ``B``'s blocks ``(1 - c) C + c I``; None at ``c = 1``.
+
+    ``cov_x`` and ``cov_y`` are the covariances of the standardized views.
+    """
+    c = float(regularization)
+    if c >= 1.0:
+        return None
+    (Px, Fx), (Py, Fy) = (
+        _inverse_and_factor((1.0 - c) * C + c * np.eye(C.shape[0])) for C in (cov_x, cov_y)
+    )
+    return Preconditioner(Px, Py, Fx, Fy)
+
+
+def standardized_moments(moments, shift, scale):
+    """The :class:`Moments` of ``(Z - shift) / scale`` from those of ``Z`` (no pass over Z)."""
+    return Moments(
+        moments.weight,
+        moments.n_positive,
+        (moments.mean - shift) / scale,
+        moments.comoment / scale / scale[:, None],
+    )
+
+
+class RunningCovariance(NamedTuple):
+    """Each view's moments of the rows seen so far, in fixed coordinates ``(Z - shift) / scale``.
+
+    ``partial_fit`` standardizes every chunk with the running means and standard
+    deviations of its time; the chunks' moments are moved into one frame (the
+    first chunk's standardization, or the one of ``fit``) before they are merged,
+    so nothing overflows that the standardized views did not.
+    """
+
+    shift: np.ndarray
+    scale: np.ndarray
+    x: Moments
+    y: Moments
+
+    @classmethod
+    def start(cls, moments, mean, std, n_features_x):
+        """From the :class:`Moments` of ``[Xs, Ys] = ([X, Y] - mean) / std``."""
+        return cls(mean.copy(), std.copy(), *_split(moments, n_features_x))
+
+    def update(self, moments, mean, std):
+        """Merge the :class:`Moments` of a chunk of ``([X, Y] - mean) / std``."""
+        moved = standardized_moments(moments, (self.shift - mean) / std, self.scale / std)
+        x, y = _split(moved, self.x.mean.shape[0])
+        return self._replace(x=merge_moments(self.x, x), y=merge_moments(self.y, y))
+
+    def covariances(self, mean, std):
+        """Each view's covariance (over ``weight - 1``) in the coordinates ``(Z - mean) / std``."""
+        p = self.x.mean.shape[0]
+        covariances = []
+        for moments, view in ((self.x, slice(None, p)), (self.y, slice(p, None))):
+            ratio = std[view] / self.scale[view]
+            dof = max(moments.weight - 1.0, np.finfo(float).tiny)
+            covariances.append(moments.comoment / dof / ratio / ratio[:, None])
+        return covariances
+
+
+def _split(moments, n_features_x):
+    """The :class:`Moments` of ``X`` and of ``Y`` from those of ``[X, Y]`` (diagonal blocks)."""
+    p = n_features_x
+    return tuple(
+        Moments(
+            moments.weight,
+            moments.n_positive,
+            moments.mean[view].copy(),
+            moments.comoment[view, view].copy(),  # not a view of the (p + q)^2 matrix
+        )
+        for view in (slice(None, p), slice(p, None))
+    )
