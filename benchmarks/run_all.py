@@ -27,7 +27,17 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("ordinal", "aggregate", "naive_bayes", "cca", "ensloss", "csib", "nets")
+BENCHMARKS = (
+    "ordinal",
+    "aggregate",
+    "naive_bayes",
+    "cca",
+    "multiview",
+    "permutation",
+    "ensloss",
+    "csib",
+    "nets",
+)
 _MARKER = "BENCHMARK-ROWS:"
 
 

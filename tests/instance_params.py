@@ -11,6 +11,12 @@ INIT_PARAMS = {
     "StochasticCCA": {"max_iter": 5},
     "DeepCCA": {"n_components": 1, "hidden_layer_sizes": (8,), "max_iter": 2, "batch_size": 8},
     "AggregateMLPRegressor": {"max_iter": 3, "hidden_layer_sizes": (8,)},
+    "AggregateMLPClassifier": {
+        "hidden_layer_sizes": (16,),
+        "learning_rate_init": 1e-2,
+        "max_iter": 20,
+        "batch_size": 32,
+    },
     "PRESTOClassifierCV": {"alphas": 4, "cv": 3},
     "EnsLossClassifier": {"max_iter": 30},
     "EnsLossMLPClassifier": {
@@ -96,10 +102,12 @@ _STOCHASTIC_WEIGHTS = (
 for _name in (
     "EnsLossClassifier",
     "StochasticCCA",
+    "StochasticMultiviewCCA",
     "DeepCCA",
     "EnsLossMLPClassifier",
     "CSIBRegressor",
     "AggregateMLPRegressor",
+    "AggregateMLPClassifier",
 ):
     EXPECTED_FAILED_CHECKS.setdefault(_name, {}).update(
         {
