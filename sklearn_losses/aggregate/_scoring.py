@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from ..utils.validation import check_sample_weight
 from ._bags import BagOperator, check_bags
+from ._logistic import _check_proportions
 from ._loss import proportion_bag_loss
 
 __all__ = ["BagScoreMixin", "bag_log_loss", "bag_mean_squared_error", "make_bag_scorer"]
@@ -123,6 +124,8 @@ def bag_log_loss(y_true, y_proba, *, bags=None, labels=None, sample_weight=None)
     y_proba = check_array(y_proba, dtype=np.float64, input_name="y_proba")
     y_true = check_array(y_true, ensure_2d=False, dtype=None, input_name="y_true")
     check_consistent_length(y_true, y_proba)
+    # probabilities, as log_loss asks: a bag mean of anything else is no distribution
+    _check_proportions(y_proba, "bag_log_loss (y_proba)")
     n_classes = y_proba.shape[1]
     if y_true.ndim == 2:
         if y_true.shape[1] != n_classes:
@@ -130,9 +133,11 @@ def bag_log_loss(y_true, y_proba, *, bags=None, labels=None, sample_weight=None)
                 f"y_true has {y_true.shape[1]} columns of proportions but y_proba has "
                 f"{n_classes} classes."
             )
-        proportions = y_true.astype(np.float64)
+        proportions = _check_proportions(y_true, "bag_log_loss (y_true)")
     else:
         labels = np.unique(y_true) if labels is None else np.asarray(labels)
+        if np.unique(labels).shape[0] != labels.shape[0]:
+            raise ValueError(f"labels must be distinct; got {labels.tolist()}.")
         if labels.shape[0] != n_classes:
             raise ValueError(
                 f"y_proba has {n_classes} columns but there are {labels.shape[0]} labels "

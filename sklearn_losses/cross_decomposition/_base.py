@@ -410,10 +410,14 @@ class TwoViewBase(
         Wx, Wy = Wx * signs, Wy * signs
         self.x_weights_, self.y_weights_ = Wx, Wy
         self.eigenvalues_ = eigenvalues
-        cross = Wx.T @ gxy / n  # cov(X scores, standardized Y) on uncentred views
+        # correlations, loadings and the regression from the centred moments, as the
+        # variances: mixing the uncentred gram of a partial_fit chunk (standardized with
+        # the running mean, not its own) into them gave correlations above 1
+        cxx, cyy, cxy = comoment[:p, :p], comoment[p:, p:], comoment[:p, p:]
+        cross = Wx.T @ cxy / n  # cov(X scores, standardized Y)
         self.canonical_correlations_ = np.einsum("ki,ik->k", cross, Wy) / np.sqrt(var_x * var_y)
-        self.x_loadings_ = gxx @ Wx / n / var_x
-        self.y_loadings_ = gyy @ Wy / n / var_y
+        self.x_loadings_ = cxx @ Wx / n / var_x
+        self.y_loadings_ = cyy @ Wy / n / var_y
         # least-squares prediction of standardized Y from each X score, rescaled to act on
         # the original X (scikit-learn's PLS layout): Y ~ X @ coef_.T + intercept_
         standardized = self.x_weights_ @ (cross / var_x[:, None])

@@ -165,6 +165,17 @@ def test_bag_log_loss_refuses_mismatched_classes():
         bag_log_loss(np.full((4, 2), 0.5), proba)
     with pytest.raises(ValueError, match="not in labels"):
         bag_log_loss([0, 1, 2, 5], proba, labels=[0, 1, 2])
+    with pytest.raises(ValueError, match="distinct"):
+        bag_log_loss([0, 1, 0, 1], proba, labels=[0, 0, 1])
+    # probabilities and proportions must be distributions, as log_loss asks
+    with pytest.raises(ValueError, match="must sum to 1"):
+        bag_log_loss([0, 1, 2, 1], proba * 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        bag_log_loss([0, 1, 2, 1], proba - 0.5)
+    with pytest.raises(ValueError, match="must sum to 1"):
+        bag_log_loss(np.full((4, 3), 0.5), proba)
+    with pytest.raises(ValueError, match="non-negative"):
+        bag_log_loss(np.tile([1.2, -0.1, -0.1], (4, 1)), proba)
 
 
 def test_log_loss_bag_scorer_scores_held_out_bags_in_a_grid_search():

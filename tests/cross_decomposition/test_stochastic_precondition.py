@@ -12,6 +12,7 @@ from sklearn_losses.cross_decomposition import (
     StochasticCCA,
     eckart_young_gradient,
     eckart_young_loss,
+    paired_correlations,
 )
 from sklearn_losses.cross_decomposition._kernels import ey_epoch
 from sklearn_losses.datasets import make_multiview
@@ -233,3 +234,22 @@ def test_a_constant_column_keeps_a_zero_weight(ill):
     sgd = StochasticCCA(2, batch_size=100, random_state=0).fit(Xc, Y)
     assert np.all(np.abs(sgd.x_weights_[3]) < 1e-4 * np.abs(sgd.x_weights_).max())
     assert np.all(_cosines(np.delete(sgd.x_weights_, 3, axis=0), exact.x_weights_) > 0.999)
+
+
+def test_partial_fit_correlations_are_those_of_the_chunks_scores():
+    # the last chunk is standardized with the running mean, not its own: the reported
+    # correlations must still be the correlations of its scores (they exceeded 1 when the
+    # uncentred cross-products were divided by centred variances)
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((569, 2))
+    X = np.c_[Z, rng.standard_normal((569, 13))] @ rng.standard_normal((15, 15))
+    Y = np.c_[0.8 * Z + 0.6 * rng.standard_normal((569, 2)), rng.standard_normal((569, 13))]
+    X[:, 0] += np.linspace(0, 30, 569)  # a drifting mean: the chunks' means differ
+    est = StochasticCCA(n_components=2, random_state=0)
+    for _ in range(5):
+        for i in range(0, 569, 50):
+            est.partial_fit(X[i : i + 50], Y[i : i + 50])
+    assert np.all(np.abs(est.canonical_correlations_) <= 1)
+    np.testing.assert_allclose(
+        est.canonical_correlations_, paired_correlations(*est.transform(X[550:], Y[550:]))
+    )
