@@ -8,7 +8,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._convergence import check_finite
-from ..utils._sgd import SGD_PARAMETERS, SGDEpochsMixin, fit_generator
+from ..utils._sgd import SGD_PARAMETERS, SGDEpochsMixin, batch_rows, fit_generator
 from ._base import TwoViewBase
 from ._kernels import ey_epoch
 from ._loss import ey_from_moments
@@ -75,8 +75,12 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         Ridge parameter c: 0 is CCA, 1 is PLS.
     scale : bool, default=True
         Scale each column to unit variance.
-    batch_size : int, default=256
-        Rows per minibatch (at least 2).
+    batch_size : "auto" or int, default="auto"
+        Rows per minibatch (at least 2).  ``"auto"`` is ``min(256, max(16, n // 10))``
+        for ``n`` rows (of the chunk, in ``partial_fit``): 256 on large data, and on
+        small data at least about ten steps per epoch, since the step decays per
+        epoch (with one batch per epoch, 30 epochs were too few steps to leave the
+        start on a few hundred rows).
     learning_rate : {"invscaling", "constant", "cosine"}, default="invscaling"
         Step-size schedule over epochs ``t = 0, 1, ...``: ``eta0 / (1 + t)``,
         ``eta0`` throughout, or ``eta0 * (1 + cos(pi * t / max_iter)) / 2``; each
@@ -164,7 +168,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "regularization": [Interval(Real, 0, 1, closed="both")],
         "scale": ["boolean"],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
         "eta0": [StrOptions({"auto"}), Interval(Real, 0, np.inf, closed="neither")],
         "unbiased": ["boolean"],
         "precondition": ["boolean"],
@@ -177,7 +181,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         *,
         regularization=0.0,
         scale=True,
-        batch_size=256,
+        batch_size="auto",
         learning_rate="invscaling",
         eta0="auto",
         max_iter=30,
@@ -459,9 +463,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         correlated features.  (A scale only: the rows' weights enter as a weighted
         mean, whatever their total.)
         """
-        rows = rng.choice(
-            Xs.shape[0], size=min(Xs.shape[0], max(self.batch_size, 2)), replace=False
-        )
+        rows = rng.choice(Xs.shape[0], size=batch_rows(self.batch_size, Xs.shape[0]), replace=False)
         w = np.ones(len(rows)) if sample_weight is None else sample_weight[rows]
         w = w / w.sum() if w.sum() > 0 else np.full(len(rows), 1.0 / len(rows))
         c = self.regularization
@@ -498,7 +500,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
     def _sgd_epoch(self, data, lr, rng):
         Xs, Ys, Wx, Wy, w, precond, _ = data
         n = Xs.shape[0]
-        batch = min(self.batch_size, n)
+        batch = batch_rows(self.batch_size, n)
         order = rng.permutation(n)
         order2 = rng.permutation(n)
         loss = ey_epoch(

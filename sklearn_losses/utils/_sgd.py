@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._convergence import warn_not_converged
 
-__all__ = ["SGD_PARAMETERS", "SGDEpochsMixin", "fit_generator", "step_size"]
+__all__ = ["SGD_PARAMETERS", "SGDEpochsMixin", "batch_rows", "fit_generator", "step_size"]
 
 SCHEDULES = ("constant", "invscaling", "cosine")
 
@@ -44,6 +44,18 @@ SGD_PARAMETERS = {
     "random_state": ["random_state"],
     "warm_start": ["boolean"],
 }
+
+
+def batch_rows(batch_size, n):
+    """Rows per minibatch for ``n`` rows; ``"auto"`` is ``min(256, max(16, n // 10))``.
+
+    The schedules decay per epoch, so an epoch of one batch (a few hundred rows at a
+    fixed 256) leaves too few steps to leave the start; ``"auto"`` takes about ten
+    steps per epoch on small data and 256 rows on large data.
+    """
+    if batch_size == "auto":
+        return min(n, 256, max(16, n // 10))
+    return min(n, batch_size)
 
 
 def step_size(schedule, eta0, epoch, max_iter):
