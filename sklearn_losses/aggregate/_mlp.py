@@ -28,6 +28,56 @@ class WholeBagNetMixin(SkorchEstimatorMixin):
     out whole bags (``_nets.split_by_bags``).
     """
 
+    # one constructor for the aggregate networks: the same parameters, meaning the same
+    _parameter_constraints = {
+        **NET_PARAMETERS,
+        "rho": [Interval(Real, 0, 1, closed="both")],
+        "hidden_layer_sizes": [tuple, list],
+        "activation": [StrOptions({"relu", "tanh", "gelu"})],
+        "scale": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        rho=0.0,
+        *,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        scale=True,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        momentum=0.9,
+        weight_decay=0.0,
+        batch_size=256,
+        max_iter=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="auto",
+        verbose=0,
+        random_state=None,
+    ):
+        self.rho = rho
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.scale = scale
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
     def _bags_and_weights(self, X, y, bags, sample_weight):
         """Check ``bags`` and ``sample_weight`` and drop rows of weight 0.
 
@@ -164,55 +214,6 @@ class AggregateMLPRegressor(WholeBagNetMixin, BagScoreMixin, RegressorMixin, Bas
     >>> bool(reg.score(X, y) > 0.6)
     True
     """
-
-    _parameter_constraints = {
-        **NET_PARAMETERS,
-        "rho": [Interval(Real, 0, 1, closed="both")],
-        "hidden_layer_sizes": [tuple, list],
-        "activation": [StrOptions({"relu", "tanh", "gelu"})],
-        "scale": ["boolean"],
-    }
-
-    def __init__(
-        self,
-        rho=0.0,
-        *,
-        hidden_layer_sizes=(64,),
-        activation="relu",
-        scale=True,
-        solver="adam",
-        learning_rate="constant",
-        learning_rate_init=1e-3,
-        momentum=0.9,
-        weight_decay=0.0,
-        batch_size=256,
-        max_iter=100,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="auto",
-        verbose=0,
-        random_state=None,
-    ):
-        self.rho = rho
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.scale = scale
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, bags=None, sample_weight=None):

@@ -1,15 +1,13 @@
 """A neural network trained on bag label proportions (DLLP; skorch, batches of whole bags)."""
 
 from functools import partial
-from numbers import Real
 
 import numpy as np
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._torch import NET_PARAMETERS, mlp
+from .._torch import mlp
 from ._logistic import _encode_target
 from ._mlp import WholeBagNetMixin
 
@@ -128,55 +126,6 @@ class AggregateMLPClassifier(WholeBagNetMixin, ClassifierMixin, BaseEstimator):
     >>> bool(clf.score(X_test, y_test) > 0.85)
     True
     """
-
-    _parameter_constraints = {
-        **NET_PARAMETERS,
-        "rho": [Interval(Real, 0, 1, closed="both")],
-        "hidden_layer_sizes": [tuple, list],
-        "activation": [StrOptions({"relu", "tanh", "gelu"})],
-        "scale": ["boolean"],
-    }
-
-    def __init__(
-        self,
-        rho=0.0,
-        *,
-        hidden_layer_sizes=(64,),
-        activation="relu",
-        scale=True,
-        solver="adam",
-        learning_rate="constant",
-        learning_rate_init=1e-3,
-        momentum=0.9,
-        weight_decay=0.0,
-        batch_size=256,
-        max_iter=100,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        device="auto",
-        verbose=0,
-        random_state=None,
-    ):
-        self.rho = rho
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.scale = scale
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, bags=None, sample_weight=None):
