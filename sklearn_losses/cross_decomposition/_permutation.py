@@ -426,7 +426,7 @@ def permutation_test(
         - ``eigenvalues`` : ndarray of shape (n_components,), the fitted
           estimator's ``eigenvalues_`` (the canonical correlations at
           regularization 0);
-        - ``statistic_name`` : "wilks" or "roy";
+        - ``statistic_name`` : "wilks", "pillai" or "roy" (the statistic used);
         - ``estimator`` : the fitted clone.
 
     See Also

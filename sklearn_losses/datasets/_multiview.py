@@ -140,7 +140,10 @@ def make_multiview(
         )
     k = rho.size
     if min(sizes) < k:
-        raise ValueError(f"each view needs at least {k} features, got {n_features}.")
+        raise ValueError(
+            f"each view needs at least len(correlations) = {k} features (one per "
+            f"correlated component), got n_features={n_features}."
+        )
     if nonlinear and len(sizes) > 2:
         raise ValueError(f"nonlinear=True draws two views; got {len(sizes)} view sizes {sizes}.")
     if nonlinear and n_samples < 2:

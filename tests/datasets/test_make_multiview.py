@@ -82,7 +82,7 @@ def test_return_types():
     "kwargs, match",
     [
         ({"n_features": (3, 3, 3), "nonlinear": True}, "nonlinear=True draws two views"),
-        ({"n_features": (3, 1, 3)}, "at least 2 features"),
+        ({"n_features": (3, 1, 3)}, r"at least len\(correlations\) = 2 features"),
         ({"n_features": (3, 3, 0)}, "pair of positive integers"),
         ({"n_features": [[3, 3], [3, 3]]}, "pair of positive integers"),
     ],

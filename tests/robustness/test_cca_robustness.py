@@ -160,7 +160,7 @@ def test_transform_and_inverse_transform_check_shapes(Est, views):
         ({"n_features": (3,)}, ValueError, "pair of positive integers"),
         ({"n_features": (0, 3)}, ValueError, "pair of positive integers"),
         ({"n_features": (2.5, 3)}, ValueError, "pair of positive integers"),
-        ({"n_features": (1, 3)}, ValueError, "at least 2 features"),
+        ({"n_features": (1, 3)}, ValueError, r"at least len\(correlations\) = 2 features"),
         ({"correlations": ()}, ValueError, "non-empty"),
         ({"correlations": (0.5, 1.0)}, ValueError, r"\[0, 1\)"),
         ({"correlations": (-0.1,)}, ValueError, r"\[0, 1\)"),
