@@ -1,4 +1,4 @@
-"""The preconditioner of :class:`StochasticCCA`: each view's gradient multiplied by ``B^{-1}``.
+"""The preconditioner of the stochastic CCA solvers: each view's gradient times ``B_v^{-1}``.
 
 Gradient steps on the Eckart-Young loss ``L(U) = -2 tr(U^T A U) + ||U^T B U||_F^2``
 converge at a rate set by the conditioning of ``B``: the step must stay below
@@ -27,6 +27,11 @@ covariance of the rows seen so far in ``partial_fit``.  At ``c = 1`` (PLS)
 are raised to it: a constant column (eigenvalue 0) has a zero gradient, and
 directions below the floor (condition numbers above 1e10, or a running estimate
 from fewer rows than features) are preconditioned less, never made unstable.
+
+:class:`StochasticMultiviewCCA` takes the same per view (:func:`view_preconditioners`,
+each view with its own ``c_v``; none for a view at ``c_v = 1``), from the within-view
+covariances of the standardized views: one pass before the epochs (its final
+rotation needs only the scores, so they are an extra ``O(n sum_v p_v^2)``).
 """
 
 from typing import NamedTuple
@@ -41,6 +46,7 @@ __all__ = [
     "RunningCovariance",
     "build_preconditioner",
     "standardized_moments",
+    "view_preconditioners",
 ]
 
 FLOOR = 1e-10
@@ -75,6 +81,19 @@ def _inverse_and_factor(M):
     return np.ascontiguousarray((inverse + inverse.T) / 2), np.ascontiguousarray(factor)
 
 
+def view_preconditioners(covariances, regularization):
+    """Per view, ``(P, F)`` of ``B``'s block ``(1 - c_v) C_v + c_v I``; None where ``c_v >= 1``.
+
+    ``covariances`` are those of the standardized views and ``regularization`` their
+    ridge parameters, one per view: the blocks of :class:`Preconditioner` for two
+    views, of :class:`StochasticMultiviewCCA`'s steps for any number.
+    """
+    return [
+        None if c >= 1.0 else _inverse_and_factor((1.0 - c) * C + c * np.eye(C.shape[0]))
+        for C, c in zip(covariances, map(float, regularization))
+    ]
+
+
 def build_preconditioner(cov_x, cov_y, regularization):
     """The :class:`Preconditioner` of ``B``'s blocks ``(1 - c) C + c I``; None at ``c = 1``.
 
@@ -83,9 +102,7 @@ def build_preconditioner(cov_x, cov_y, regularization):
     c = float(regularization)
     if c >= 1.0:
         return None
-    (Px, Fx), (Py, Fy) = (
-        _inverse_and_factor((1.0 - c) * C + c * np.eye(C.shape[0])) for C in (cov_x, cov_y)
-    )
+    (Px, Fx), (Py, Fy) = view_preconditioners((cov_x, cov_y), (c, c))
     return Preconditioner(Px, Py, Fx, Fy)
 
 
