@@ -5,10 +5,12 @@ import warnings
 import numpy as np
 from sklearn.base import _fit_context
 
+from ..utils._dask import is_dask_collection
 from ..utils._threads import solver_threads
-from ._multiview_base import MultiviewMixin
+from ._loss import check_weight_total
+from ._multiview_base import MultiviewMixin, is_dask_input
 from ._multiview_solver import multiview_directions, view_edges
-from ._statistics import view_moments
+from ._statistics import dask_view_moments, view_moments
 
 __all__ = ["MultiviewCCA"]
 
@@ -45,7 +47,11 @@ class MultiviewCCA(MultiviewMixin):
     ``cross_val_score``, which split the rows of one matrix and cannot split a list
     of views.  A list of views ``[X_1, X_2, ...]`` (cca-zoo's ``fit(views)``) is
     accepted too, in ``fit``, ``transform`` and ``score``: it is the matrix
-    ``hstack(views)`` with ``view_sizes`` taken from the views' widths.
+    ``hstack(views)`` with ``view_sizes`` taken from the views' widths.  ``fit``
+    also takes dask arrays and DataFrames (the matrix, or a list of views, and
+    ``sample_weight``): it reduces each chunk to its means and cross-products where
+    it lies and merges them as a tree, out of core or on a ``dask.distributed``
+    cluster; ``transform`` and ``transform_views`` of dask input are lazy dask arrays.
 
     Read more in the :doc:`User Guide </user_guide/cross_decomposition>`.
 
@@ -162,7 +168,9 @@ class MultiviewCCA(MultiviewMixin):
         ----------
         X : array-like of shape (n_samples, n_features) or list of array-like
             The views side by side (column blocks of widths ``view_sizes``), or a
-            list of the views, each of shape (n_samples, n_features_v).
+            list of the views, each of shape (n_samples, n_features_v): NumPy
+            arrays, DataFrames, or dask arrays or DataFrames (then reduced chunk by
+            chunk to the views' means and cross-products, never gathered).
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -178,15 +186,40 @@ class MultiviewCCA(MultiviewMixin):
         self : object
             The fitted estimator.
         """
+        if is_dask_input(X) or is_dask_collection(sample_weight):
+            return self._fit_dask(X, sample_weight)
         X = self._validate_fit_input(X)
         w = self._check_sample_weight(sample_weight, X)
         c = self._regularization_per_view()
         n_positive = X.shape[0] if w is None else int(np.count_nonzero(w))
         n_components = self._check_n_components(n_positive)
-        sizes = self.view_sizes_
         with solver_threads(X.size):
             with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
                 moments = view_moments(X, sample_weight=w)
+        return self._fit_moments(moments, c, n_components, X.size)
+
+    def _fit_dask(self, X, sample_weight):
+        """:meth:`fit` on dask input: the statistics are reduced chunk by chunk."""
+        name = type(self).__name__
+        parts, input_names, w = self._validate_dask_fit_input(X, sample_weight)
+        c = self._regularization_per_view()
+        n_components = self._check_n_components(parts[0].shape[0])  # the bound the shapes set
+        moments = dask_view_moments(*parts, w, name=name, input_names=input_names)
+        if w is not None:
+            check_weight_total(moments.weight, name)
+            n_components = self._check_n_components(moments.n_positive)
+        return self._fit_moments(moments, c, n_components, moments.comoment.size, stacklevel=4)
+
+    def _fit_moments(self, moments, c, n_components, n_entries, stacklevel=3):
+        """The fit from the :class:`Moments` of the raw views (no pass over the data).
+
+        ``n_entries`` is the number of entries the fit's products touch (for
+        :func:`solver_threads`); ``stacklevel`` points the rank warning at the caller
+        of ``fit``.
+        """
+        sizes = self.view_sizes_
+        with solver_threads(n_entries):
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
                 dof = moments.weight - 1.0
                 self._set_standardization(moments.mean, np.diag(moments.comoment) / dof)
                 cov = moments.comoment / dof / np.outer(self.std_, self.std_)
@@ -200,7 +233,7 @@ class MultiviewCCA(MultiviewMixin):
                 "at its regularization: the directions are fitted on its range and "
                 "correlations may be spuriously high; set regularization > 0.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
             if self.n_components is None:  # no more directions than the ranks carry
                 n_components = max(1, min(n_components, *ranks))

@@ -1,7 +1,8 @@
-"""The sufficient statistics of two views, merged row block by row block.
+"""The sufficient statistics of the views, merged row block by row block.
 
-A linear two-view fit (CCA, ridge CCA, PLS) needs only the weighted count, the
-column means and the centred cross-products of ``[X, Y]``.  They are computed
+A linear fit of two views (CCA, ridge CCA, PLS) or of more (multiview CCA) needs
+only the weighted count, the column means and the centred cross-products of the
+views side by side, ``[X, Y]`` or ``[X_1, ..., X_M]``.  They are computed
 here in row blocks of a few thousand rows, each block's statistics merged into
 the running ones by the parallel update of Chan, Golub and LeVeque (stable: no
 raw sums of squares), so no full-size standardized copy of the data is ever made.
@@ -103,25 +104,43 @@ def view_moments(*views, sample_weight=None, block_rows=BLOCK_ROWS):
     return total
 
 
-def _checked_chunk_moments(X, Y, sample_weight, *, name):
-    """:func:`view_moments` of one dask chunk, checked as ``validate_data`` checks NumPy input."""
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    _assert_all_finite(X, allow_nan=False, input_name="X", estimator_name=name)
-    _assert_all_finite(Y, allow_nan=False, input_name="Y")
-    Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
+def _checked_chunk_moments(*blocks, input_names, name):
+    """:func:`view_moments` of one dask chunk, checked as NumPy input is checked.
+
+    ``blocks`` are the chunk's blocks of the views, then of the weights (or None);
+    ``input_names`` name the views.  The view named ``"X"`` is checked as
+    ``validate_data`` checks X (its error names the estimator ``name``), the others
+    as ``check_array`` checks them; a 1-D view is one column.
+    """
+    *views, sample_weight = blocks
+    checked = []
+    for view, input_name in zip(views, input_names, strict=True):
+        view = np.asarray(view, dtype=np.float64)
+        _assert_all_finite(
+            view,
+            allow_nan=False,
+            input_name=input_name,
+            estimator_name=name if input_name == "X" else None,
+        )
+        checked.append(view.reshape(-1, 1) if view.ndim == 1 else view)
     if sample_weight is not None:
         # a chunk may hold only zero weights; the total is checked after the reduction
-        sample_weight = check_sample_weight(sample_weight, X, name, allow_all_zero=True)
+        sample_weight = check_sample_weight(sample_weight, checked[0], name, allow_all_zero=True)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by the fit
-        return view_moments(X, Y, sample_weight=sample_weight)
+        return view_moments(*checked, sample_weight=sample_weight)
 
 
-def dask_view_moments(X, Y, sample_weight, *, name):
-    """:class:`Moments` of ``[X, Y]`` (dask arrays with the same row chunks), chunk by chunk.
+def dask_view_moments(*arrays, name, input_names=("X", "Y")):
+    """:class:`Moments` of ``hstack(views)`` (dask arrays with the same row chunks), chunk by chunk.
 
-    Each chunk is checked (finite values, valid weights) and reduced to its
-    statistics; the statistics are merged by a tree reduction on dask's scheduler.
+    ``arrays`` are the views, any number of them (named by ``input_names``, one name
+    per view), then the row weights, a 1-D dask array or None: ``(X, Y, w)`` for two
+    views, ``(X, w)`` for one matrix holding them all.  Each chunk is checked (finite
+    values, valid weights) and reduced to its statistics; the statistics are merged
+    by a tree reduction on dask's scheduler.
     """
-    chunk = partial(_checked_chunk_moments, name=name)
-    return reduce_row_blocks(chunk, merge_moments, [X, Y, sample_weight])
+    *views, sample_weight = arrays
+    if len(views) != len(input_names):
+        raise ValueError(f"{len(views)} views for the {len(input_names)} names {input_names}.")
+    chunk = partial(_checked_chunk_moments, input_names=tuple(input_names), name=name)
+    return reduce_row_blocks(chunk, merge_moments, [*views, sample_weight])
