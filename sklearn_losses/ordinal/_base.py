@@ -50,9 +50,19 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         # an exact power-of-two rescaling (max in [0.5, 1)): the normalised loss is unchanged,
         # but weights near the float64 limits (1e-320, 1e300) neither underflow nor overflow
         weight = np.ldexp(weight, -np.frexp(weight.max())[1])
-        self.classes_, codes = encode_ordinal(y, self.categories, target_order)
-        check_n_classes(self.classes_, type(self).__name__)
+        self.categories_, codes = encode_ordinal(y, self.categories, target_order)
+        check_n_classes(self.categories_, type(self).__name__)
+        # scikit-learn's scorers and metrics take the columns of predict_proba to be the
+        # classes in sorted order: classes_ is sorted, categories_ keeps the model's order
+        self.classes_ = self.categories_[self._sorted_columns()]
         return X, codes, weight
+
+    def _sorted_columns(self):
+        """The ordinal index of each class of ``classes_`` (sorted): ``categories_[i]``."""
+        categories = getattr(self, "categories_", None)
+        if categories is None:  # a model fitted before categories_ existed: one order
+            return np.arange(len(self.classes_))
+        return np.argsort(categories, kind="stable")
 
     def _standardize(self, X, weight, force=False):
         """Weighted centring and scaling (ddof=0) when ``scale`` (or ``force``); constant
@@ -83,15 +93,15 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         """Warn when the rarest class sits in the middle of the order (PRESTO's premise is a
         rare end class): it is interior, holds under ``_RARE_SHARE`` of the weight and under
         ``_RARE_MARGIN`` times the share of the rarer end class."""
-        shares = np.bincount(codes, weights=weight, minlength=len(self.classes_))
+        shares = np.bincount(codes, weights=weight, minlength=len(self.categories_))
         shares = shares / shares.sum()
         rarest = int(np.argmin(shares))
         ends = min(shares[0], shares[-1])
         if 0 < rarest < len(shares) - 1 and shares[rarest] < min(_RARE_SHARE, _RARE_MARGIN * ends):
             warnings.warn(
-                f"{type(self).__name__}: the rarest class, {self.classes_.tolist()[rarest]!r} "
+                f"{type(self).__name__}: the rarest class, {self.categories_.tolist()[rarest]!r} "
                 f"({shares[rarest]:.1%} of the (weighted) samples), sits in the middle of "
-                f"the order {self.classes_.tolist()} (the end classes hold {shares[0]:.1%} and "
+                f"the order {self.categories_.tolist()} (the end classes hold {shares[0]:.1%} and "
                 f"{shares[-1]:.1%}). PRESTO is built for a rare class at an end of the order, "
                 "whose threshold borrows strength from its neighbours; here every threshold "
                 "has plenty of data on both sides. Consider ProportionalOddsClassifier, or a "
@@ -112,7 +122,7 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         eta : ndarray of shape (n_samples, n_classes - 1)
-            ``F(eta_k)`` is the cumulative probability ``P(y <= classes_[k] | x)``.
+            ``F(eta_k)`` is the cumulative probability ``P(y <= categories_[k] | x)``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
@@ -178,7 +188,7 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
 
             - ``effects``: ndarray of shape (n_features, n_classes), or
               (n_samples, n_features, n_classes) for ``at="all"``; the last axis
-              follows ``classes_`` (the classes in their order);
+              follows ``classes_``, as the columns of :meth:`predict_proba`;
             - ``std_errors``, ``z_scores``, ``p_values``: arrays of the shape of
               ``effects``, and ``conf_int``: the 95% intervals, shape
               ``effects.shape + (2,)``; all None without ``covariance``;
@@ -222,8 +232,9 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
             else:  # the weighted sum, block by block
                 total = total + np.einsum("i,ijk->jk", weight[start : start + rows], block)
         effects = np.concatenate(blocks) if at == "all" else total / weight.sum()
+        columns = self._sorted_columns()  # computed in categories_ order; shown as classes_
         result = Bunch(
-            effects=effects,
+            effects=effects[..., columns],
             std_errors=None,
             z_scores=None,
             p_values=None,
@@ -249,8 +260,10 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         else:
             jacobian = effect_jacobian(X, B, intercepts, self.link, crossing, weight)
             std_errors = delta_method(jacobian, covariance)
-        result.std_errors = std_errors
-        result.z_scores, result.p_values, result.conf_int = inference_table(effects, std_errors)
+        result.std_errors = std_errors[..., columns]
+        result.z_scores, result.p_values, result.conf_int = inference_table(
+            result.effects, result.std_errors
+        )
         return result
 
     def predict_proba(self, X):
@@ -264,10 +277,12 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Non-negative, rows sum to 1, columns ordered as ``classes_``.
+            Non-negative, rows sum to 1, columns ordered as ``classes_`` (sorted, as
+            scikit-learn's scorers assume; ``categories_`` is the order of the model).
         """
         eta = self.linear_predictor(X)
-        return probabilities_from_predictors(eta, self.link, getattr(self, "crossing", "sort"))
+        proba = probabilities_from_predictors(eta, self.link, getattr(self, "crossing", "sort"))
+        return proba[:, self._sorted_columns()]
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (``-inf`` for zero probabilities).
@@ -288,8 +303,9 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Compute scores whose maximum (or sign, for two classes) gives :meth:`predict`.
 
-        For two classes, ``-eta`` (for the logit link the log-odds of the upper class);
-        for more classes the log class probabilities.  The per-threshold linear
+        For two classes, the log-odds (for the logit link) of ``classes_[1]``: ``-eta``
+        when ``classes_[1]`` is the upper category, ``eta`` when it is the lower one; for
+        more classes the log class probabilities.  The per-threshold linear
         predictors are :meth:`linear_predictor`.
 
         Parameters
@@ -300,11 +316,14 @@ class CumulativeLinkClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            ``-eta`` for two classes, the log class probabilities otherwise.
+            Positive towards ``classes_[1]`` for two classes, the log class
+            probabilities otherwise.
         """
         check_is_fitted(self)
         if len(self.classes_) == 2:
-            return -self.linear_predictor(X)[:, 0]
+            upper_is_second = self._sorted_columns()[1] == 1
+            eta = self.linear_predictor(X)[:, 0]
+            return -eta if upper_is_second else eta
         return self.predict_log_proba(X)
 
     def predict(self, X):

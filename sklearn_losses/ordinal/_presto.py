@@ -87,7 +87,12 @@ class PRESTOClassifier(CumulativeLinkClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Classes in order.
+        The classes, sorted (the columns of :meth:`predict_proba`, as scikit-learn's
+        scorers and metrics assume).
+    categories_ : ndarray of shape (n_classes,)
+        The classes in their order (``categories``, an ordered pandas ``Categorical``'s
+        order, or sorted): threshold ``k`` separates ``categories_[:k + 1]`` from the
+        rest.
     coef_ : ndarray of shape (n_features, n_classes - 1)
         Column k is the slope of threshold k, on the original feature scale.
     intercept_ : ndarray of shape (n_classes - 1,)
@@ -179,7 +184,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
             The fitted estimator.
         """
         previous = (
-            (self.coef_, self.intercept_, self.classes_)
+            (self.coef_, self.intercept_, getattr(self, "categories_", self.classes_))
             if (self.warm_start and hasattr(self, "coef_"))
             else None
         )
@@ -201,7 +206,7 @@ class PRESTOClassifier(CumulativeLinkClassifier):
             start = None
             if (
                 previous is not None
-                and np.array_equal(previous[2], self.classes_)
+                and np.array_equal(previous[2], self.categories_)
                 and previous[0].shape == (X.shape[1], len(self.classes_) - 1)
             ):
                 slopes = previous[0] * scale[:, None]

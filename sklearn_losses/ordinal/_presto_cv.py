@@ -136,7 +136,12 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
     intercept_path_ : ndarray of shape (n_alphas, n_classes - 1)
         Intercepts of the full-data path.
     classes_ : ndarray of shape (n_classes,)
-        Classes in order.
+        The classes, sorted (the columns of :meth:`predict_proba`, as scikit-learn's
+        scorers and metrics assume).
+    categories_ : ndarray of shape (n_classes,)
+        The classes in their order (``categories``, an ordered pandas ``Categorical``'s
+        order, or sorted): threshold ``k`` separates ``categories_[:k + 1]`` from the
+        rest.
     coef_ : ndarray of shape (n_features, n_classes - 1)
         Coefficients at ``alpha_``.
     intercept_ : ndarray of shape (n_classes - 1,)
@@ -232,7 +237,7 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         X, codes, weight = self._validate_training_data(X, y, sample_weight)
         self._warn_if_rare_class_is_interior(codes, weight)
         rare = self._rare_code(codes, weight)
-        self.rare_class_ = None if rare is None else self.classes_[rare]
+        self.rare_class_ = None if rare is None else self.categories_[rare]
         # every BLAS call of the fit, not only the solver's, on pinned pools (utils._threads)
         with solver_threads(X.size):
             n_classes = len(self.classes_)
@@ -293,17 +298,17 @@ class PRESTOClassifierCV(CumulativeLinkClassifier):
         """The code of the class the ``"rare_*"`` scores are about (None for other scores)."""
         if self.scoring not in ("rare_brier", "rare_log_loss"):
             return None
-        last = len(self.classes_) - 1
+        last = len(self.categories_) - 1
         if isinstance(self.rare_class, str) and self.rare_class in ("last", "first", "auto"):
             if self.rare_class == "auto":
                 totals = np.bincount(codes, weights=weight, minlength=last + 1)
                 return 0 if totals[0] < totals[last] else last
             return last if self.rare_class == "last" else 0
-        match = np.flatnonzero(self.classes_ == self.rare_class)
+        match = np.flatnonzero(self.categories_ == self.rare_class)
         if match.size != 1:
             raise ValueError(
                 f"rare_class={self.rare_class!r} is not one of the classes "
-                f"{self.classes_.tolist()} (or 'last', 'first', 'auto')."
+                f"{self.categories_.tolist()} (or 'last', 'first', 'auto')."
             )
         return int(match[0])
 
@@ -346,7 +351,7 @@ def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes, fold
     name = type(est).__name__
     where = f"fold {fold[0] + 1}/{fold[1]}"
     present = np.unique(codes[train])
-    check_n_classes(est.classes_[present], f"{name} on the training rows of {where}")
+    check_n_classes(est.categories_[present], f"{name} on the training rows of {where}")
     local = np.searchsorted(present, codes[train])
     Xs, mean, scale = est._standardize(X[train], weight[train])
     problem = PrestoProblem(
@@ -376,8 +381,8 @@ def _score_fold_path(est, X, codes, weight, train, test, alphas, n_classes, fold
         if est.scoring in _SCORES:
             scores.append(_SCORES[est.scoring](proba(X_test), codes[test], weight[test], rare))
         else:  # a scikit-learn scorer or a callable, on the original features
-            model = _FoldModel(est.classes_, lambda X_new, f=proba: f((X_new - mean) / scale))
-            scores.append(-_call_scorer(est.scoring, model, X[test], est.classes_[codes[test]],
+            model = _FoldModel(est.categories_, lambda X_new, f=proba: f((X_new - mean) / scale))
+            scores.append(-_call_scorer(est.scoring, model, X[test], est.categories_[codes[test]],
                                         weight[test]))  # fmt: skip
         if est.verbose > 0:
             print(

@@ -61,7 +61,12 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Classes in order.
+        The classes, sorted (the columns of :meth:`predict_proba`, as scikit-learn's
+        scorers and metrics assume).
+    categories_ : ndarray of shape (n_classes,)
+        The classes in their order (``categories``, an ordered pandas ``Categorical``'s
+        order, or sorted): threshold ``k`` separates ``categories_[:k + 1]`` from the
+        rest.
     coef_ : ndarray of shape (n_features, 1)
         The shared slope (one column, so that it has the layout of
         :class:`PRESTOClassifier`'s ``coef_``).
@@ -217,7 +222,7 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
         name = type(self).__name__
         X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
         check_consistent_length(X, y)
-        codes = _lookup_codes(y, self.classes_, "classes_")
+        codes = _lookup_codes(y, self.categories_, "categories_")
         weight = check_sample_weight(sample_weight, X, name)
         with solver_threads(X.size):
             # in standardized coordinates z = (x - mean) / scale (better conditioned)

@@ -346,7 +346,7 @@ def test_covariance_refuses_singular_information_and_warns_off_the_training_data
     est = ProportionalOddsClassifier().fit(X, y)
     with pytest.warns(UserWarning, match="not a stationary point"):
         est.covariance(X[:200], y[:200])
-    with pytest.raises(ValueError, match="not in classes_"):
+    with pytest.raises(ValueError, match="not in categories_"):
         est.covariance(X, y + 10)
 
 

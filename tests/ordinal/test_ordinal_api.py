@@ -46,7 +46,8 @@ def test_string_labels_follow_categories_order(data):
     X, y = data
     names = np.array(["low", "medium", "high", "extreme"])
     model = PRESTOClassifier(alpha=0.003, categories=list(names)).fit(X, names[y])
-    np.testing.assert_array_equal(model.classes_, names)
+    np.testing.assert_array_equal(model.categories_, names)
+    np.testing.assert_array_equal(model.classes_, np.sort(names))
     reference = PRESTOClassifier(alpha=0.003).fit(X, y)
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-10)
     with pytest.raises(ValueError, match="not in categories"):
