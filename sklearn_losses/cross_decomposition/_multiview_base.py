@@ -141,6 +141,12 @@ def _stack_views(X):
     one matrix whose column blocks are the views.
     """
     if not _is_view_list(X):
+        ndims = [getattr(view, "ndim", None) for view in X] if isinstance(X, (list, tuple)) else []
+        if 2 in ndims and 1 in ndims:  # views, one of them 1-D: not a matrix either
+            raise ValueError(
+                f"View {ndims.index(1)} of the list is 1-D; pass every view as a 2-D array "
+                "(a single feature as view.reshape(-1, 1))."
+            )
         return X, None
     views = [
         check_array(view, dtype=np.float64, input_name=f"view {i}") for i, view in enumerate(X)

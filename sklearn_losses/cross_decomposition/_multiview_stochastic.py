@@ -105,8 +105,10 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
         Scale each column to unit variance.
     batch_size : "auto" or int, default="auto"
         Rows per minibatch (at least 2).  ``"auto"`` is ``min(256, max(16, n // 10))``
-        for ``n`` rows: 256 on large data, and on small data at least about ten
-        steps per epoch (the step decays per epoch), as for :class:`StochasticCCA`.
+        for ``n`` rows: 256 rows on large data, about ten steps per epoch from 160 to
+        2560 rows (the step decays per epoch), batches of 16 below, as for
+        :class:`StochasticCCA`.  Epochs take whole batches (the remainder rows wait
+        for the next epoch's shuffle).
     learning_rate : {"invscaling", "constant", "cosine"}, default="invscaling"
         Step-size schedule over epochs ``t = 0, 1, ...``: ``eta0 / (1 + t)``,
         ``eta0`` throughout, or ``eta0 * (1 + cos(pi * t / max_iter)) / 2``; each
@@ -417,9 +419,11 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
         shuffled2 = [view[order2] for view in views] if self.unbiased else None
         w1 = None if w is None else w[order]
         w2 = None if w is None or not self.unbiased else w[order2]
-        for start in range(0, n, b):
+        # whole batches only, as the two-view kernel: a remainder of a few rows gives a
+        # gradient far noisier than the step was sized for (GCCA diverged on 442 rows)
+        for start in range(0, n - b + 1, b):
             rows = slice(start, start + b)
-            scale = n / (min(b, n - start) * (total - 1.0))
+            scale = n / (b * (total - 1.0))
             batch = [view[rows] for view in shuffled]
             weights = {} if w is None else {"sample_weight": w1[rows]}
             second = None

@@ -25,8 +25,12 @@ computed once before the epochs instead of after them) and the running
 covariance of the rows seen so far in ``partial_fit``.  At ``c = 1`` (PLS)
 ``M = I`` and nothing is done.  Eigenvalues below ``FLOOR`` times the largest
 are raised to it: a constant column (eigenvalue 0) has a zero gradient, and
-directions below the floor (condition numbers above 1e10, or a running estimate
-from fewer rows than features) are preconditioned less, never made unstable.
+directions below the floor (condition numbers above 1e10) are preconditioned
+less.  A running estimate from few rows is noise in its smallest eigenvalues, and
+inverting them made steps on chunks of about as many rows as features explode
+(breast_cancer in chunks of 11 rows, 10 features per view): ``partial_fit``
+preconditions once the rows seen number at least ``MIN_ROWS_PER_FEATURE`` times
+the wider view's features, and takes plain steps before.
 
 :class:`StochasticMultiviewCCA` takes the same per view (:func:`view_preconditioners`,
 each view with its own ``c_v``; none for a view at ``c_v = 1``), from the within-view
@@ -116,6 +120,12 @@ def standardized_moments(moments, shift, scale):
     )
 
 
+#: ``partial_fit`` preconditions once this many rows per feature (of the wider view) are in:
+#: a sample covariance from ``m`` rows of ``p`` features has its smallest eigenvalues near
+#: ``(1 - sqrt(p / m))^2`` times the true ones, a factor of 4 at most from 4 rows per feature.
+MIN_ROWS_PER_FEATURE = 4
+
+
 class RunningCovariance(NamedTuple):
     """Each view's moments of the rows seen so far, in fixed coordinates ``(Z - shift) / scale``.
 
@@ -150,6 +160,12 @@ class RunningCovariance(NamedTuple):
             dof = max(moments.weight - 1.0, np.finfo(float).tiny)
             covariances.append(moments.comoment / dof / ratio / ratio[:, None])
         return covariances
+
+    def is_reliable(self):
+        """Whether enough rows are in (``MIN_ROWS_PER_FEATURE`` per feature of the wider view)
+        for the inverse of the estimate to precondition rather than amplify noise."""
+        width = max(self.x.mean.shape[0], self.y.mean.shape[0])
+        return self.x.n_positive >= MIN_ROWS_PER_FEATURE * width
 
 
 def _split(moments, n_features_x):

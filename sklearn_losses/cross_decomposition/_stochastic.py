@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils._convergence import check_finite
+from ..utils._convergence import DivergenceError, check_finite
 from ..utils._sgd import SGD_PARAMETERS, SGDEpochsMixin, batch_rows, fit_generator
 from ._base import TwoViewBase
 from ._kernels import ey_epoch
@@ -77,10 +77,10 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         Scale each column to unit variance.
     batch_size : "auto" or int, default="auto"
         Rows per minibatch (at least 2).  ``"auto"`` is ``min(256, max(16, n // 10))``
-        for ``n`` rows (of the chunk, in ``partial_fit``): 256 on large data, and on
-        small data at least about ten steps per epoch, since the step decays per
+        for ``n`` rows (of the chunk, in ``partial_fit``): 256 rows on large data, and
+        about ten steps per epoch from 160 to 2560 rows, since the step decays per
         epoch (with one batch per epoch, 30 epochs were too few steps to leave the
-        start on a few hundred rows).
+        start on a few hundred rows); below 160 rows, batches of 16.
     learning_rate : {"invscaling", "constant", "cosine"}, default="invscaling"
         Step-size schedule over epochs ``t = 0, 1, ...``: ``eta0 / (1 + t)``,
         ``eta0`` throughout, or ``eta0 * (1 + cos(pi * t / max_iter)) / 2``; each
@@ -102,7 +102,9 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         Multiply each view's gradient by the inverse of its block of ``B``
         (whitened steps: the same accuracy whatever the views' conditioning, at
         ``O(p^2 K)`` per step; the solution is unchanged).  False takes the paper's
-        plain gradient steps.
+        plain gradient steps.  ``partial_fit`` preconditions from the running
+        covariance once 4 rows per feature of the wider view are in, and takes plain
+        steps before (the inverse of a covariance from fewer rows amplifies noise).
     verbose : int, default=0
         Print one line per epoch (step size, full-data loss, time) when positive.
     random_state : int, RandomState instance or None, default=None
@@ -275,7 +277,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         self._run_epochs((Xs, Ys, Wx, Wy, _unit_mean(w), precond, gram), rng)
         self._x_iterate, self._y_iterate = Wx, Wy
         self.x_weights_, self.y_weights_ = Wx.copy(), Wy.copy()
-        return self._finish_fit_from_sums(moments.gram(), moments.comoment, dof)
+        return self._finish_rotation(moments.gram(), moments.comoment, dof)
 
     def _can_warm_start(self, X, Y, n_components):
         """Whether ``fit`` continues the previous iterate (``warm_start`` and same shapes)."""
@@ -370,7 +372,19 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         self._partial_epoch((Xs, Ys, Wx, Wy, _unit_mean(w), precond, None), rng)
         self._x_iterate, self._y_iterate = Wx, Wy
         self.x_weights_, self.y_weights_ = Wx.copy(), Wy.copy()
-        return self._finish_fit_from_sums(chunk.gram(), chunk.comoment, chunk.weight - 1.0)
+        # the chunk's own (centred) moments for the rotation too: it is standardized with
+        # the running means, and its uncentred cross-moment is dominated by the offset
+        return self._finish_rotation(chunk.comoment, chunk.comoment, chunk.weight - 1.0)
+
+    def _finish_rotation(self, gram, comoment, dof):
+        """:meth:`_finish_fit_from_sums`; a rotation that fails on exploded weights diverged."""
+        try:
+            return self._finish_fit_from_sums(gram, comoment, dof)
+        except np.linalg.LinAlgError:
+            raise DivergenceError(
+                f"{type(self).__name__} diverged: the weights grew too large for the final "
+                f"rotation; {_HINT}."
+            ) from None
 
     def _standardization(self):
         """The current ``(mean, std)`` of ``[X, Y]``, concatenated."""
@@ -401,6 +415,8 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
                     f"{type(self).__name__}: the running covariance overflowed (the "
                     "views' scale changed by more than float64 holds); rescale them."
                 )
+        if not self._running.is_reliable():  # too few rows: plain steps until they come in
+            return None
         return self._preconditioner(*covariances)
 
     # -- internals ---------------------------------------------------------------------

@@ -222,7 +222,7 @@ class ProportionalOddsClassifier(CumulativeLinkClassifier):
         name = type(self).__name__
         X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
         check_consistent_length(X, y)
-        codes = _lookup_codes(y, self.categories_, "categories_")
+        codes = _lookup_codes(y, getattr(self, "categories_", self.classes_), "categories_")
         weight = check_sample_weight(sample_weight, X, name)
         with solver_threads(X.size):
             # in standardized coordinates z = (x - mean) / scale (better conditioned)

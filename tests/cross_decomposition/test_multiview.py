@@ -449,3 +449,12 @@ def test_stochastic_sample_weight_is_used(three_views):
     exact_half = MultiviewCCA(2, view_sizes=SIZES).fit(X[:400])
     np.testing.assert_allclose(weighted.mean_, X[:400].mean(0), atol=1e-12)
     assert weighted.eigenvalues_.sum() / exact_half.eigenvalues_.sum() >= 0.99
+
+
+def test_a_one_dimensional_view_in_a_list_is_a_clear_error():
+    rng = np.random.default_rng(0)
+    views = [rng.normal(size=(50, 3)), rng.normal(size=50)]
+    with pytest.raises(ValueError, match=r"View 1 of the list is 1-D.*reshape\(-1, 1\)"):
+        MultiviewCCA().fit(views)
+    fitted = MultiviewCCA().fit([views[0], views[1].reshape(-1, 1)])
+    assert fitted.view_sizes_ == (3, 1)

@@ -253,3 +253,25 @@ def test_partial_fit_correlations_are_those_of_the_chunks_scores():
     np.testing.assert_allclose(
         est.canonical_correlations_, paired_correlations(*est.transform(X[550:], Y[550:]))
     )
+
+
+def test_partial_fit_on_chunks_as_small_as_the_views_stays_stable():
+    # 11-row chunks of 10 + 10 features: the first chunks' covariances are noise in their
+    # smallest eigenvalues; preconditioning by their inverse made the weights explode (1e55,
+    # then a LinAlgError in the rotation).  The running estimate is now shrunk towards the
+    # identity while few rows are in, and the chunk's own centred moments rotate the weights
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer().data
+    rows = np.random.default_rng(0).permutation(len(data))
+    X, Y = data[rows, :10], data[rows, 10:20]
+    est = StochasticCCA(2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(2):
+            for i in range(0, 88, 11):
+                est.partial_fit(X[i : i + 11], Y[i : i + 11])
+    assert np.all(np.isfinite(est.x_weights_)) and np.abs(est.x_weights_).max() < 1e3
+    # at regularization 0 the eigenvalues are the (chunk's) canonical correlations, sorted
+    np.testing.assert_allclose(est.canonical_correlations_, est.eigenvalues_, atol=1e-10)
+    assert np.all(np.diff(est.eigenvalues_) <= 1e-12)
