@@ -6,21 +6,24 @@ preconditioned as :class:`StochasticCCA`'s (:mod:`._precondition`); the final ro
 is the exact solver of :mod:`._multiview_solver` on the K-dimensional scores.
 """
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
 
 from ..utils._convergence import check_finite
 from ..utils._sgd import SGD_PARAMETERS, SGDEpochsMixin, batch_rows, fit_generator
 from ..utils._threads import solver_threads
 from ._base import _column_moments
-from ._multiview_base import MultiviewMixin
+from ._multiview_base import MultiviewMixin, _stack_views
 from ._multiview_loss import multiview_ey_gradient, multiview_ey_loss
 from ._multiview_solver import multiview_directions, view_edges
-from ._precondition import view_preconditioners
+from ._precondition import RunningCovariance, view_preconditioners
 from ._statistics import block_moments, view_moments
+from ._stochastic import StochasticCCA
 
 __all__ = ["StochasticMultiviewCCA"]
 
@@ -76,6 +79,13 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
     costs ``O(p_v^2 K)`` more per view.  A view at ``c_v = 1`` (PLS) has
     ``M_v = I`` and is left as it is.
 
+    ``partial_fit`` streams data that does not fit in memory (e.g. chunks read from a
+    memmap), as :class:`StochasticCCA`'s: each call runs one epoch over the chunk,
+    standardizing with running statistics and preconditioning with each view's
+    running covariance, and rotates with that chunk (which needs at least
+    ``n_components_ + 1`` rows); SGD continues from its own iterate (after ``fit``
+    too), and a call that fails leaves the estimator as it was.
+
     A fit whose weights or loss stop being finite raises
     :class:`~sklearn_losses.utils.DivergenceError` (a ``ValueError``); ``fit``
     warns with a ``ConvergenceWarning`` when it runs ``max_iter`` epochs without
@@ -91,7 +101,8 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
     ----------
     n_components : int or None, default=None
         Number of components, at most ``min(view_sizes + [n_samples - 1])`` (a larger
-        integer is a ``ValueError``); None takes that minimum.  The cost of an
+        integer is a ``ValueError``); None takes that minimum (for ``partial_fit``,
+        with ``n_samples`` the first chunk's rows).  The cost of an
         epoch grows linearly with it: on wide views pass the few components wanted.
     view_sizes : sequence of int or None, default=None
         Widths of the views in column order, as in :class:`MultiviewCCA` (None: the
@@ -105,10 +116,10 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
         Scale each column to unit variance.
     batch_size : "auto" or int, default="auto"
         Rows per minibatch (at least 2).  ``"auto"`` is ``min(256, max(16, n // 10))``
-        for ``n`` rows: 256 rows on large data, about ten steps per epoch from 160 to
-        2560 rows (the step decays per epoch), batches of 16 below, as for
-        :class:`StochasticCCA`.  Epochs take whole batches (the remainder rows wait
-        for the next epoch's shuffle).
+        for ``n`` rows (of the chunk, in ``partial_fit``): 256 rows on large data,
+        about ten steps per epoch from 160 to 2560 rows (the step decays per epoch),
+        batches of 16 below, as for :class:`StochasticCCA`.  Epochs take whole
+        batches (the remainder rows wait for the next epoch's shuffle).
     learning_rate : {"invscaling", "constant", "cosine"}, default="invscaling"
         Step-size schedule over epochs ``t = 0, 1, ...``: ``eta0 / (1 + t)``,
         ``eta0`` throughout, or ``eta0 * (1 + cos(pi * t / max_iter)) / 2``; each
@@ -154,9 +165,9 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
     pairwise_correlations_ : ndarray of shape (`n_components_`, `n_views_`, `n_views_`)
         Training correlation of the scores of each pair of views.
     loss_curve_ : list of float
-        Full-data Eckart-Young loss after each epoch.
+        Full-data Eckart-Young loss after each epoch (``fit`` only).
     n_iter_ : int
-        Epochs run.
+        Epochs run (one per ``partial_fit`` call, continuing ``fit``'s count).
     n_components_ : int
         Number of components fitted.
     view_sizes_ : tuple of int
@@ -175,7 +186,7 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
     See Also
     --------
     MultiviewCCA : The exact solution of the same problems, in memory.
-    StochasticCCA : Two views, with ``partial_fit``.
+    StochasticCCA : Two views.
 
     Notes
     -----
@@ -231,6 +242,16 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
     ...     print(precondition, round(sgd.eigenvalues_.sum() / exact, 2))
     True 1.0
     False 0.36
+
+    Streaming the rows in chunks with ``partial_fit`` (one epoch per call):
+
+    >>> sgd = StochasticMultiviewCCA(2, view_sizes=view_sizes, batch_size=50, random_state=0)
+    >>> for _ in range(5):
+    ...     for start in range(0, 2000, 500):
+    ...         sgd = sgd.partial_fit(X[start : start + 500])
+    >>> span = MultiviewCCA(2, view_sizes=(2, 2, 2), scale=False).fit(sgd.transform(X))
+    >>> sgd.n_iter_, bool(span.eigenvalues_.sum() / exact > 0.99)
+    (20, True)
     """
 
     _parameter_constraints = {
@@ -242,6 +263,11 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
         "precondition": ["boolean"],
     }
     _sgd_stop_on = "loss"
+    # what fit and partial_fit set besides the public attributes: snapshotted by
+    # partial_fit and restored when a call fails, as StochasticCCA's
+    _PRIVATE_STATE = ("_rng", "_step_scale", "_column_stats", "_running", "_iterate")
+    _fit_state = StochasticCCA._fit_state
+    _clear_fit_state = StochasticCCA._clear_fit_state
 
     def __init__(
         self,
@@ -302,6 +328,13 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
         self : object
             The fitted estimator.
         """
+        try:
+            return self._fit(X, sample_weight)
+        except Exception:
+            self._clear_fit_state()  # a failed fit leaves nothing for partial_fit to continue
+            raise
+
+    def _fit(self, X, sample_weight):
         previous = getattr(self, "_iterate", None)
         X = self._validate_fit_input(X)
         w = self._check_sample_weight(sample_weight, X)
@@ -315,26 +348,161 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
             self._set_standardization(mean, var)
             Xs = (X - self.mean_) / self.std_
         self._check_finite(self.mean_, self.std_, Xs)
+        self._running = None  # the covariance that partial_fit's preconditioner continues
         edges = view_edges(self.view_sizes_)
         views = [np.ascontiguousarray(Xs[:, a:b]) for a, b in zip(edges[:-1], edges[1:])]
         del Xs
         total = float(X.shape[0] if w is None else w.sum())
         precond = self._preconditioner(views, w, total, c)
-        if reuse:
-            U = [u.copy() for u in previous]
-        else:
-            U = [rng.standard_normal((view.shape[1], n_components)) for view in views]
-            U = [u / np.sqrt(u.shape[0]) for u in U]
-            if precond is not None:  # isotropic in each view's whitened coordinates
-                U = [u if pre is None else pre[1] @ u for u, pre in zip(U, precond)]
+        self.n_components_ = n_components
+        U = [u.copy() for u in previous] if reuse else self._init_weights(rng, precond)
         data = (views, U, w, total, c, precond)
         self._step_scale = self._data_step_scale(data, rng, shrink=not reuse)
+        # state that lets partial_fit continue after fit
+        self._rng = rng
+        self._column_stats = (total, self.mean_.copy(), var * (total - 1.0))
         self.loss_curve_ = []
         # a batch's products are small: BLAS threads would only spin (utils/_threads.py)
         with solver_threads(batch_rows(self.batch_size, X.shape[0]) * X.shape[1]):
             self._run_epochs(data, rng)
             self._iterate = [u.copy() for u in U]
             return self._rotate(views, U, w, total, c)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One epoch of SGD over a chunk of data (for streams that do not fit in memory).
+
+        The first call fixes the views' widths (``view_sizes_``) and
+        ``n_components_``; every later chunk must have the same columns and at least
+        ``n_components_ + 1`` rows (of positive weight).  Each call standardizes the
+        chunk with the running means and standard deviations of all rows seen, merges
+        each view's covariance into a running one (the preconditioner, once 4 rows
+        per feature of the widest view are in; plain steps before), runs one epoch
+        continuing the step schedule at ``n_iter_``, and rotates the weights into
+        canonical form with the chunk.  After :meth:`fit` it continues the fit's SGD
+        iterate and statistics.  A call that raises leaves the estimator as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or list of array-like
+            A chunk of the views side by side (column blocks of widths
+            ``view_sizes``), or a list of the chunk's views.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the chunk's rows, as in :meth:`fit` (the running
+            means, standard deviations and covariances are weighted too: integer
+            weights count as repeated rows).
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first = not hasattr(self, "_iterate")
+        before = None if first else copy.deepcopy(self._fit_state())
+        try:
+            return self._partial_fit(X, sample_weight, first)
+        except Exception:
+            self._clear_fit_state()
+            if before is not None:
+                vars(self).update(before)
+            raise
+
+    def _partial_fit(self, X, sample_weight, first):
+        X = self._validate_chunk(X, first)
+        w = self._check_sample_weight(sample_weight, X)
+        c = self._regularization_per_view()
+        n_positive = X.shape[0] if w is None else int(np.count_nonzero(w))
+        if first:
+            self.n_components_ = self._check_n_components(n_positive)
+            self._rng = fit_generator(self.random_state)
+            self._column_stats = self._running = None
+            self.n_iter_ = 0
+        elif n_positive < self.n_components_ + 1:
+            raise ValueError(
+                f"A chunk needs at least n_components_ + 1 = {self.n_components_ + 1} rows "
+                f"of positive sample_weight (the weights are rotated with it); got {n_positive}."
+            )
+        rng = self._rng
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported
+            Xs = self._running_standardize(X, w)
+        self._check_finite(self.mean_, self.std_, Xs)
+        edges = view_edges(self.view_sizes_)
+        views = [np.ascontiguousarray(Xs[:, a:b]) for a, b in zip(edges[:-1], edges[1:])]
+        del Xs
+        total = float(X.shape[0] if w is None else w.sum())
+        precond = self._running_preconditioner(views, w, c)
+        U = self._init_weights(rng, precond) if first else self._iterate
+        data = (views, U, w, total, c, precond)
+        if first or precond is not None:  # the step follows the refreshed preconditioner
+            self._step_scale = self._data_step_scale(data, rng, shrink=first)
+        with solver_threads(batch_rows(self.batch_size, X.shape[0]) * X.shape[1]):
+            self._partial_epoch(data, rng)
+            self._iterate = [u.copy() for u in U]
+            # the chunk is standardized with the running means: its scores' moments and
+            # the views' traces are centred at the chunk's own means
+            return self._rotate(views, U, w, total, c, centred=True)
+
+    def _validate_chunk(self, X, first):
+        """:meth:`_validate_fit_input` on the first call; later, X checked against it."""
+        if first:
+            return self._validate_fit_input(X)
+        X, from_list = _stack_views(X)
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, reset=False)
+        sizes = self._resolve_view_sizes(X.shape[1], from_list)
+        if sizes != self.view_sizes_:
+            raise ValueError(
+                f"The views have widths {sizes}, but {type(self).__name__} was fitted with "
+                f"view_sizes_={self.view_sizes_}."
+            )
+        return X
+
+    def _running_standardize(self, X, w):
+        """Merge the chunk's column moments into the running ones; the chunk standardized.
+
+        ``_column_stats`` holds the total weight, the weighted column means and the
+        centred sums of squares of every row seen (merged as Chan et al.'s update);
+        ``std_`` is their standard deviation over ``weight - 1``, as :meth:`fit`'s.
+        """
+        weight = float(X.shape[0] if w is None else w.sum())
+        mean = _column_moments(X, w, variance=False)
+        squares = ((X - mean) ** 2).sum(axis=0) if w is None else w @ (X - mean) ** 2
+        if self._column_stats is not None:
+            seen, seen_mean, seen_squares = self._column_stats
+            delta, both = mean - seen_mean, seen + weight
+            mean = seen_mean + delta * (weight / both)
+            squares = seen_squares + squares + delta**2 * (seen * weight / both)
+            weight = both
+        self._column_stats = (weight, mean, squares)
+        self._set_standardization(mean.copy(), squares / (weight - 1.0))
+        return (X - self.mean_) / self.std_
+
+    def _running_preconditioner(self, views, w, c):
+        """Merge the chunk's views into the running covariance; the preconditioner (or None).
+
+        None until ``MIN_ROWS_PER_FEATURE`` rows per feature of the widest view are in
+        (:meth:`RunningCovariance.is_reliable`): plain steps before, as
+        :class:`StochasticCCA`.  Refreshed at every call (an eigendecomposition per
+        view), so that the rows of each epoch are always inside it.
+        """
+        if not self._preconditions(c):
+            return None
+        chunk = [view_moments(view, sample_weight=w) for view in views]
+        if self._running is None:
+            self._running = RunningCovariance.start(chunk, self.mean_, self.std_)
+        else:
+            self._running = self._running.update(chunk, self.mean_, self.std_)
+        with np.errstate(over="ignore", invalid="ignore"):
+            covariances = self._running.covariances(self.mean_, self.std_)
+        if not all(np.all(np.isfinite(cov)) for cov in covariances):
+            raise ValueError(
+                f"{type(self).__name__}: the running covariance overflowed (the views' "
+                "scale changed by more than float64 holds); rescale them."
+            )
+        if not self._running.is_reliable():  # too few rows: plain steps until they come in
+            return None
+        return view_preconditioners(covariances, c)
 
     def _can_warm_start(self, previous, n_components):
         if not (self.warm_start and previous is not None):
@@ -350,20 +518,32 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
             )
         return True
 
+    def _preconditions(self, c):
+        """Whether steps are preconditioned (``precondition`` and some ``B_v`` is not ``I``)."""
+        return bool(self.precondition) and bool(np.any(c < 1.0))
+
     def _preconditioner(self, views, w, total, c):
         """Per view ``(P_v, F_v)`` of ``B_v = (1 - c_v) C_vv + c_v I`` (None at ``c_v = 1``).
 
         None without ``precondition`` or when every ``B_v`` is the identity.  ``C_vv``
         is the (weighted) covariance of the standardized view, over ``sum(w) - 1``,
-        from one pass in row blocks (``O(n p_v^2)``, ``O(p_v^2)`` memory).
+        from one pass in row blocks (``O(n p_v^2)``, ``O(p_v^2)`` memory).  Every
+        view's moments start the running covariance that ``partial_fit`` continues.
         """
-        if not (self.precondition and np.any(c < 1.0)):
+        if not self._preconditions(c):
             return None
-        covariances = [
-            view_moments(view, sample_weight=w).comoment / (total - 1.0) if c_v < 1.0 else None
-            for view, c_v in zip(views, c)
-        ]
+        moments = [view_moments(view, sample_weight=w) for view in views]
+        self._running = RunningCovariance.start(moments, self.mean_, self.std_)
+        covariances = [m.comoment / (total - 1.0) for m in moments]
         return view_preconditioners(covariances, c)
+
+    def _init_weights(self, rng, precond):
+        """Random weights; with a preconditioner, isotropic in each view's whitened coordinates."""
+        U = [rng.standard_normal((p, self.n_components_)) for p in self.view_sizes_]
+        U = [u / np.sqrt(u.shape[0]) for u in U]
+        if precond is not None:
+            U = [u if pre is None else pre[1] @ u for u, pre in zip(U, precond)]
+        return U
 
     def _eta0(self):
         return 0.2 if self.eta0 == "auto" else float(self.eta0)
@@ -449,8 +629,12 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
         self.loss_curve_.append(loss)
         return loss
 
-    def _rotate(self, views, U, w, total, c):
-        """The exact multiview CCA of the K-dimensional scores: canonical form in the span."""
+    def _rotate(self, views, U, w, total, c, centred=False):
+        """The exact multiview CCA of the K-dimensional scores: canonical form in the span.
+
+        With ``centred``, the views' traces are taken about their own (weighted) means
+        (``partial_fit``'s chunk is standardized with the running ones).
+        """
         k = U[0].shape[1]
         scores = np.hstack([view @ u for view, u in zip(views, U)])
         moments = block_moments(scores, w)
@@ -463,6 +647,8 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
         stacked = np.zeros((len(U) * k, len(U) * k))
         for v, a in enumerate(blocks):
             stacked[v * k : (v + 1) * k, v * k : (v + 1) * k] = a
+        if centred:  # about the views' own means (only the traces: the scores' are centred)
+            views = [view - _column_moments(view, w, variance=False) for view in views]
         traces = np.array(
             [
                 float(((view**2).sum(axis=0) if w is None else w @ view**2).sum()) / (total - 1.0)

@@ -35,7 +35,8 @@ the wider view's features, and takes plain steps before.
 :class:`StochasticMultiviewCCA` takes the same per view (:func:`view_preconditioners`,
 each view with its own ``c_v``; none for a view at ``c_v = 1``), from the within-view
 covariances of the standardized views: one pass before the epochs (its final
-rotation needs only the scores, so they are an extra ``O(n sum_v p_v^2)``).
+rotation needs only the scores, so they are an extra ``O(n sum_v p_v^2)``), and in
+``partial_fit`` from the same :class:`RunningCovariance` of any number of views.
 """
 
 from typing import NamedTuple
@@ -132,51 +133,82 @@ class RunningCovariance(NamedTuple):
     ``partial_fit`` standardizes every chunk with the running means and standard
     deviations of its time; the chunks' moments are moved into one frame (the
     first chunk's standardization, or the one of ``fit``) before they are merged,
-    so nothing overflows that the standardized views did not.
+    so nothing overflows that the standardized views did not.  Any number of views:
+    :class:`StochasticCCA`'s two (``x`` and ``y``) or :class:`StochasticMultiviewCCA`'s
+    ``M``; only the within-view blocks are kept (``O(sum_v p_v^2)`` memory).
     """
 
     shift: np.ndarray
     scale: np.ndarray
-    x: Moments
-    y: Moments
+    views: tuple
+
+    @property
+    def x(self):
+        """The first view's :class:`Moments`."""
+        return self.views[0]
+
+    @property
+    def y(self):
+        """The second view's :class:`Moments`."""
+        return self.views[1]
 
     @classmethod
-    def start(cls, moments, mean, std, n_features_x):
-        """From the :class:`Moments` of ``[Xs, Ys] = ([X, Y] - mean) / std``."""
-        return cls(mean.copy(), std.copy(), *_split(moments, n_features_x))
+    def start(cls, moments, mean, std, widths=None):
+        """From the :class:`Moments` of the standardized views ``(Z - mean) / std``.
+
+        ``moments`` are those of the views side by side, split into the views of
+        ``widths`` (their widths, or for two views the first one's), or a sequence
+        of each view's own :class:`Moments`.
+        """
+        return cls(mean.copy(), std.copy(), _per_view(moments, widths))
 
     def update(self, moments, mean, std):
-        """Merge the :class:`Moments` of a chunk of ``([X, Y] - mean) / std``."""
-        moved = standardized_moments(moments, (self.shift - mean) / std, self.scale / std)
-        x, y = _split(moved, self.x.mean.shape[0])
-        return self._replace(x=merge_moments(self.x, x), y=merge_moments(self.y, y))
+        """Merge the :class:`Moments` of a chunk of ``(Z - mean) / std`` (as in :meth:`start`)."""
+        edges = self._edges()
+        moments = _per_view(moments, np.diff(edges))
+        shift, scale = (self.shift - mean) / std, self.scale / std
+        moved = [
+            standardized_moments(m, shift[a:b], scale[a:b])
+            for m, a, b in zip(moments, edges[:-1], edges[1:])
+        ]
+        return self._replace(views=tuple(map(merge_moments, self.views, moved)))
 
     def covariances(self, mean, std):
         """Each view's covariance (over ``weight - 1``) in the coordinates ``(Z - mean) / std``."""
-        p = self.x.mean.shape[0]
+        edges = self._edges()
         covariances = []
-        for moments, view in ((self.x, slice(None, p)), (self.y, slice(p, None))):
-            ratio = std[view] / self.scale[view]
+        for moments, a, b in zip(self.views, edges[:-1], edges[1:]):
+            ratio = std[a:b] / self.scale[a:b]
             dof = max(moments.weight - 1.0, np.finfo(float).tiny)
             covariances.append(moments.comoment / dof / ratio / ratio[:, None])
         return covariances
 
     def is_reliable(self):
-        """Whether enough rows are in (``MIN_ROWS_PER_FEATURE`` per feature of the wider view)
+        """Whether enough rows are in (``MIN_ROWS_PER_FEATURE`` per feature of the widest view)
         for the inverse of the estimate to precondition rather than amplify noise."""
-        width = max(self.x.mean.shape[0], self.y.mean.shape[0])
-        return self.x.n_positive >= MIN_ROWS_PER_FEATURE * width
+        width = max(m.mean.shape[0] for m in self.views)
+        return self.views[0].n_positive >= MIN_ROWS_PER_FEATURE * width
+
+    def _edges(self):
+        return np.concatenate([[0], np.cumsum([m.mean.shape[0] for m in self.views])])
 
 
-def _split(moments, n_features_x):
-    """The :class:`Moments` of ``X`` and of ``Y`` from those of ``[X, Y]`` (diagonal blocks)."""
-    p = n_features_x
+def _per_view(moments, widths):
+    """Each view's :class:`Moments`: split from those of the views side by side, or as given.
+
+    ``widths`` are the views' widths, or (an integer) the first of two views' width.
+    """
+    if not isinstance(moments, Moments):
+        return tuple(moments)
+    if np.ndim(widths) == 0:
+        widths = (int(widths), moments.mean.shape[0] - int(widths))
+    edges = np.concatenate([[0], np.cumsum(widths)])
     return tuple(
         Moments(
             moments.weight,
             moments.n_positive,
-            moments.mean[view].copy(),
-            moments.comoment[view, view].copy(),  # not a view of the (p + q)^2 matrix
+            moments.mean[a:b].copy(),
+            moments.comoment[a:b, a:b].copy(),  # not a view of the (sum p_v)^2 matrix
         )
-        for view in (slice(None, p), slice(p, None))
+        for a, b in zip(edges[:-1], edges[1:])
     )
