@@ -6,7 +6,6 @@ preconditioned as :class:`StochasticCCA`'s (:mod:`._precondition`); the final ro
 is the exact solver of :mod:`._multiview_solver` on the K-dimensional scores.
 """
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,7 +22,6 @@ from ._multiview_loss import multiview_ey_gradient, multiview_ey_loss
 from ._multiview_solver import multiview_directions, view_edges
 from ._precondition import RunningCovariance, view_preconditioners
 from ._statistics import block_moments, view_moments
-from ._stochastic import StochasticCCA
 
 __all__ = ["StochasticMultiviewCCA"]
 
@@ -264,10 +262,8 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
     }
     _sgd_stop_on = "loss"
     # what fit and partial_fit set besides the public attributes: snapshotted by
-    # partial_fit and restored when a call fails, as StochasticCCA's
+    # partial_fit and restored when a call fails (SGDEpochsMixin._partial_fit_or_restore)
     _PRIVATE_STATE = ("_rng", "_step_scale", "_column_stats", "_running", "_iterate")
-    _fit_state = StochasticCCA._fit_state
-    _clear_fit_state = StochasticCCA._clear_fit_state
 
     def __init__(
         self,
@@ -328,11 +324,7 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
         self : object
             The fitted estimator.
         """
-        try:
-            return self._fit(X, sample_weight)
-        except Exception:
-            self._clear_fit_state()  # a failed fit leaves nothing for partial_fit to continue
-            raise
+        return self._fit_or_clear(self._fit, X, sample_weight)
 
     def _fit(self, X, sample_weight):
         previous = getattr(self, "_iterate", None)
@@ -400,14 +392,7 @@ class StochasticMultiviewCCA(SGDEpochsMixin, MultiviewMixin):
             The updated estimator.
         """
         first = not hasattr(self, "_iterate")
-        before = None if first else copy.deepcopy(self._fit_state())
-        try:
-            return self._partial_fit(X, sample_weight, first)
-        except Exception:
-            self._clear_fit_state()
-            if before is not None:
-                vars(self).update(before)
-            raise
+        return self._partial_fit_or_restore(first, self._partial_fit, X, sample_weight, first)
 
     def _partial_fit(self, X, sample_weight, first):
         X = self._validate_chunk(X, first)

@@ -1,6 +1,5 @@
 """CCA / ridge CCA / PLS by minibatch SGD on the unconstrained Eckart-Young loss."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -232,11 +231,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         self : object
             The fitted estimator.
         """
-        try:
-            return self._fit(X, y, sample_weight)
-        except Exception:
-            self._clear_fit_state()  # a failed fit leaves nothing for partial_fit to continue
-            raise
+        return self._fit_or_clear(self._fit, X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
         X, Y = self._validate_views(X, y)
@@ -322,14 +317,7 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
             The updated estimator.
         """
         first = not hasattr(self, "_x_iterate")
-        before = None if first else copy.deepcopy(self._fit_state())
-        try:
-            return self._partial_fit(X, y, sample_weight, first)
-        except Exception:
-            self._clear_fit_state()
-            if before is not None:
-                vars(self).update(before)
-            raise
+        return self._partial_fit_or_restore(first, self._partial_fit, X, y, sample_weight, first)
 
     def _partial_fit(self, X, y, sample_weight, first):
         X, Y = self._validate_views(X, y, reset=first)
@@ -432,18 +420,6 @@ class StochasticCCA(SGDEpochsMixin, TwoViewBase):
         "_y_one_column",
         "_n_features_out",
     )
-
-    def _fit_state(self):
-        """The attributes fit and partial_fit set (public fitted ones and private state)."""
-        return {
-            key: value
-            for key, value in vars(self).items()
-            if (key.endswith("_") and not key.startswith("__")) or key in self._PRIVATE_STATE
-        }
-
-    def _clear_fit_state(self):
-        for key in self._fit_state():
-            delattr(self, key)
 
     def _preconditions(self):
         """Whether steps are preconditioned (``precondition`` and ``B`` is not the identity)."""

@@ -19,6 +19,7 @@ It is used by :class:`~sklearn_losses.ensloss.EnsLossClassifier` and
 :class:`~sklearn_losses.cross_decomposition.StochasticCCA`.
 """
 
+import copy
 import math
 import time
 from numbers import Integral, Real
@@ -95,6 +96,39 @@ class SGDEpochsMixin:
     """
 
     _step_scale = 1.0
+    #: private attributes that fit and partial_fit set (besides the public ``*_`` ones)
+    _PRIVATE_STATE = ()
+
+    def _fit_state(self):
+        """The attributes fit and partial_fit set (public fitted ones and private state)."""
+        return {
+            key: value
+            for key, value in vars(self).items()
+            if (key.endswith("_") and not key.startswith("__")) or key in self._PRIVATE_STATE
+        }
+
+    def _clear_fit_state(self):
+        for key in self._fit_state():
+            delattr(self, key)
+
+    def _fit_or_clear(self, fit, *args):
+        """``fit(*args)``; when it raises, no fit state is left for ``partial_fit`` to continue."""
+        try:
+            return fit(*args)
+        except Exception:
+            self._clear_fit_state()
+            raise
+
+    def _partial_fit_or_restore(self, first, partial_fit, *args):
+        """``partial_fit(*args)``; when it raises, the estimator is as before the call."""
+        before = None if first else copy.deepcopy(self._fit_state())
+        try:
+            return partial_fit(*args)
+        except Exception:
+            self._clear_fit_state()
+            if before is not None:
+                vars(self).update(before)
+            raise
 
     def _eta0(self):
         return float(self.eta0)
