@@ -21,8 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from ..utils._dask import as_dask_arrays, columns_frame, is_dask_collection, map_row_blocks
-from ..utils.validation import check_sample_weight
-from ._loss import check_weight_total
+from ._loss import check_fit_weights
 from ._statistics import dask_view_moments, view_moments
 
 
@@ -200,12 +199,7 @@ class TwoViewMixin:
 
     def _check_sample_weight(self, sample_weight, X):
         """None, or checked weights: finite, nonnegative, summing to more than 1."""
-        if sample_weight is None:
-            return None
-        name = type(self).__name__
-        sample_weight = check_sample_weight(sample_weight, X, name)
-        check_weight_total(sample_weight, name)
-        return sample_weight
+        return check_fit_weights(sample_weight, X, type(self).__name__)
 
     def _standardize_views(self, X, Y, sample_weight=None):
         """Centre (and with ``scale``, scale) both views, by weighted moments when weighted."""

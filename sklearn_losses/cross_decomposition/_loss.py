@@ -121,6 +121,15 @@ def check_weight_total(sample_weight, name):
         )
 
 
+def check_fit_weights(sample_weight, X, name):
+    """None, or ``fit``'s weights checked: finite, nonnegative, summing to more than 1."""
+    if sample_weight is None:
+        return None
+    sample_weight = check_sample_weight(sample_weight, X, name)
+    check_weight_total(sample_weight, name)
+    return sample_weight
+
+
 _PARAMS = {
     "X": ["array-like"],
     "Y": ["array-like"],

@@ -29,9 +29,8 @@ from ..utils._dask import (
     reduce_row_blocks,
     require_dask,
 )
-from ..utils.validation import check_sample_weight
 from ._base import _paired_correlations
-from ._loss import check_weight_total
+from ._loss import check_fit_weights
 from ._multiview_solver import canonical_form, view_edges
 from ._statistics import merge_moments, view_moments
 
@@ -296,12 +295,8 @@ class MultiviewMixin(TransformerMixin, BaseEstimator):
         return c
 
     def _check_sample_weight(self, sample_weight, X):
-        if sample_weight is None:
-            return None
-        name = type(self).__name__
-        sample_weight = check_sample_weight(sample_weight, X, name)
-        check_weight_total(sample_weight, name)
-        return sample_weight
+        """None, or checked weights: finite, nonnegative, summing to more than 1."""
+        return check_fit_weights(sample_weight, X, type(self).__name__)
 
     def _check_n_components(self, n_positive):
         """``n_components``, or ``min(view_sizes_ + (n_positive - 1,))`` when None."""
