@@ -27,19 +27,13 @@ from sklearn.utils.validation import check_array
 from ..utils._threads import solver_threads
 from ..utils.validation import check_sample_weight
 from ._base import TwoViewBase
+from ._multiview_solver import whitener
 
 __all__ = ["permutation_test"]
 
 _CHUNK = 32  # permutations per task: their statistics are computed as one batch
 _CHUNK_ENTRIES = 4_000_000  # at most this many entries in a task's stack of joint matrices
 _RTOL = 1e-12  # a null statistic within this relative distance of the observed one ties it
-
-
-def _whitener(B):
-    """A ``(q, r)`` factor ``R`` with ``R^T B R = I_r`` on the numerical range of ``B``."""
-    eigvals, eigvecs = np.linalg.eigh((B + B.T) / 2)
-    keep = eigvals > eigvals.max(initial=0.0) * B.shape[0] * np.finfo(float).eps
-    return eigvecs[:, keep] / np.sqrt(eigvals[keep])
 
 
 def _draw(seed, n_rows, n_views):
@@ -61,7 +55,7 @@ class _Problem:
         self.views, self.omegas = [], []
         for view, c, W in zip(views, regularization, weights):
             B = (1.0 - c) * (view.T @ view / self.dof) + c * np.eye(view.shape[1])
-            R = _whitener(B)
+            R = whitener(B)
             A = R.T @ B @ W  # the fitted directions in whitened coordinates (r_v x K)
             Q = np.linalg.qr(A[:, : R.shape[1]], mode="complete")[0]
             Z = view @ (R @ Q)
